@@ -1,0 +1,5 @@
+"""The apps layer: one namespace per application."""
+
+from platform_constructs.apps.stack import AppsStack
+
+__all__ = ["AppsStack"]

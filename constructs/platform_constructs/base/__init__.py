@@ -1,0 +1,1 @@
+"""Helpers shared by every layer: one place for each concern."""

@@ -1,0 +1,208 @@
+"""Rules as code, checked on every synthesis over the synthesized JSON of each stack.
+
+Each rule yields ``Finding``s that name the stack and the resource. A finding is accepted only
+when a ``Waiver`` (rule, stack, resource, reason) in ``waivers.py`` matches it; a waiver that no
+longer matches anything is itself reported, so the list never rots.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from envs import PlatformConfig
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    rule: str
+    stack: str
+    resource: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.stack}: {self.resource}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Waiver:
+    rule: str
+    stack: str
+    """Stack name, e.g. ``dev-infra``, or ``*-infra`` for both environments."""
+    resource: str
+    reason: str
+
+    def matches(self, finding: Finding) -> bool:
+        stack_ok = self.stack == finding.stack or (
+            self.stack.startswith("*-") and finding.stack.endswith(self.stack[1:])
+        )
+        return self.rule == finding.rule and stack_ok and self.resource == finding.resource
+
+
+class RulesViolation(Exception):
+    def __init__(self, findings: Sequence[Finding]):
+        self.findings = list(findings)
+        lines = "\n".join(f"  - {f}" for f in self.findings)
+        super().__init__(
+            f"{len(self.findings)} rule violation(s) in the synthesized stacks:\n{lines}\n"
+            "Fix the resource, or record a waiver with its reason in constructs/platform_constructs/waivers.py."
+        )
+
+
+Stack = Mapping[str, Any]
+
+
+def resources(stack: Stack) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """(type, address, body) of every resource and data source."""
+    for kind, prefix in (("resource", ""), ("data", "data.")):
+        for rtype, items in sorted(stack.get(kind, {}).items()):
+            for name, body in sorted(items.items()):
+                yield rtype, f"{prefix}{rtype}.{name}", body
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            if key != "//":
+                yield str(key)
+                yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
+def helm_values(body: Mapping[str, Any]) -> list[Any]:
+    """Parsed ``values`` documents of a helm_release (JSON strings, as the components write them)."""
+    docs = []
+    for doc in body.get("values", []) or []:
+        try:
+            docs.append(json.loads(doc))
+        except (TypeError, ValueError):
+            docs.append(doc)
+    return docs
+
+
+# --- the rules -----------------------------------------------------------------------------------
+
+
+def no_bitnami(config: PlatformConfig, name: str, stack: Stack) -> Iterator[Finding]:
+    for _, address, body in resources(stack):
+        for text in _strings(body):
+            if "bitnami" in text.lower():
+                yield Finding("no-bitnami", name, address, f"mentions Bitnami: {text[:120]!r}")
+                break
+
+
+MANAGED_DB_TYPES = re.compile(r"^digitalocean_database_")
+
+
+def no_managed_database(config: PlatformConfig, name: str, stack: Stack) -> Iterator[Finding]:
+    for rtype, address, _ in resources(stack):
+        if MANAGED_DB_TYPES.match(rtype):
+            yield Finding("no-managed-database", name, address, "managed databases are not allowed (self-host it)")
+
+
+EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")
+
+
+def helm_pinned(config: PlatformConfig, name: str, stack: Stack) -> Iterator[Finding]:
+    for rtype, address, body in resources(stack):
+        if rtype != "helm_release":
+            continue
+        version = body.get("version")
+        if not isinstance(version, str) or not EXACT_VERSION.match(version):
+            yield Finding("helm-pinned", name, address, f"chart version must be exact, got {version!r}")
+        repo = body.get("repository")
+        if not isinstance(repo, str) or not repo.startswith(("https://", "oci://")):
+            yield Finding("helm-pinned", name, address, f"repository must be https:// or oci://, got {repo!r}")
+
+
+def image_problem(image: str) -> str | None:
+    """Why ``image`` is not pinned, or None: a tag other than ``latest``, or a digest."""
+    if "@sha256:" in image:
+        return None
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return "has no tag"
+    if last.rsplit(":", 1)[1] in ("", "latest"):
+        return "uses the 'latest' tag"
+    return None
+
+
+def _images(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, image reference) for every image the node sets, in k8s specs and chart values."""
+    if isinstance(node, Mapping):
+        image = node.get("image")
+        if isinstance(image, str) and "${" not in image:
+            yield f"{path}.image", image
+        repo, tag = node.get("repository"), node.get("tag")
+        if isinstance(repo, str) and "tag" in node and "/" in repo:
+            yield f"{path}.repository", f"{repo}:{tag}" if tag else repo
+        for key, value in node.items():
+            if key != "//":
+                yield from _images(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _images(item, f"{path}[{index}]")
+
+
+def images_pinned(config: PlatformConfig, name: str, stack: Stack) -> Iterator[Finding]:
+    for rtype, address, body in resources(stack):
+        targets = helm_values(body) if rtype == "helm_release" else [body]
+        for target in targets:
+            for where, image in _images(target):
+                problem = image_problem(image)
+                if problem:
+                    yield Finding("image-pinned", name, address, f"image {image!r} at {where} {problem}")
+
+
+def _storage_classes(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            here = f"{path}.{key}" if path else key
+            if key in ("storage_class_name", "storageClassName", "storageClass") and not isinstance(value, Mapping):
+                yield here, value
+            elif key != "//":
+                yield from _storage_classes(value, here)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _storage_classes(item, f"{path}[{index}]")
+
+
+def block_storage_only(config: PlatformConfig, name: str, stack: Stack) -> Iterator[Finding]:
+    wanted = config.storage.block_class
+    for rtype, address, body in resources(stack):
+        if rtype == "kubernetes_storage_class_v1":
+            continue
+        targets = helm_values(body) if rtype == "helm_release" else [body]
+        for target in targets:
+            for where, value in _storage_classes(target):
+                if value != wanted:
+                    yield Finding(
+                        "block-storage", name, address, f"{where} = {value!r}, expected the env's class {wanted!r}"
+                    )
+        if rtype == "kubernetes_persistent_volume_claim_v1":
+            spec = (body.get("spec") or [{}])
+            spec = spec[0] if isinstance(spec, list) else spec
+            if "storage_class_name" not in spec:
+                yield Finding("block-storage", name, address, "PVC without storage_class_name (would use the default)")
+
+
+Rule = Callable[[PlatformConfig, str, Stack], Iterator[Finding]]
+RULES: tuple[Rule, ...] = (no_bitnami, no_managed_database, helm_pinned, images_pinned, block_storage_only)
+
+
+def check_stack(config: PlatformConfig, name: str, stack: Stack, rules: Sequence[Rule] = RULES) -> list[Finding]:
+    return sorted(f for rule in rules for f in rule(config, name, stack))
+
+
+def unwaived(findings: Sequence[Finding], waivers: Sequence[Waiver]) -> tuple[list[Finding], list[Waiver]]:
+    """Findings no waiver covers, and waivers that cover no finding (stale)."""
+    open_findings = [f for f in findings if not any(w.matches(f) for w in waivers)]
+    stale = [w for w in waivers if not any(w.matches(f) for f in findings)]
+    return open_findings, stale

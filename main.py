@@ -1,0 +1,60 @@
+"""Synthesize the platform's OpenTofu stacks.
+
+    APP_ENV=dev  python main.py          # default env: dev
+    APP_ENV=prod python main.py
+    python main.py --all-envs            # both environments in one process
+
+Writes cdktf.out/stacks/<env>-<layer>/cdk.tf.json. The environment is validated before any
+jsii work starts, so a typo fails at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent
+# Our constructs live in constructs/platform_constructs; the folder constructs/ itself is not a
+# package, so `import constructs` keeps resolving to the library cdktf needs (see README).
+sys.path.insert(1, str(REPO / "constructs"))
+
+from envs import VALID_ENVS, ConfigError, load_config, resolve_env  # noqa: E402
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--all-envs", action="store_true", help=f"synthesize {' and '.join(VALID_ENVS)} together")
+    parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR", "cdktf.out"), help="output folder")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        envs = list(VALID_ENVS) if args.all_envs else [resolve_env(os.environ.get("APP_ENV"))]
+        configs = [load_config(env, use_local_files=True) for env in envs]
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    from platform_constructs.runtime import configure_jsii
+
+    configure_jsii()
+    from platform_constructs.platform import synthesize
+    from platform_constructs.rules import RulesViolation
+
+    try:
+        synthesize(configs, REPO / args.outdir if not Path(args.outdir).is_absolute() else args.outdir)
+    except RulesViolation as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for config in configs:
+        stacks = ", ".join(f"{config.env}-{layer}" for layer in config.layers)
+        print(f"synthesized {config.env}: {stacks} -> {args.outdir}/stacks/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
