@@ -53,7 +53,9 @@ def check_rules(configs: Sequence[PlatformConfig], outdir: Path, waivers: Sequen
             checked.append(name)
             stack = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
             findings += check_stack(config, name, stack)
-    relevant = [w for w in waivers if any(w.stack == s or (w.stack.startswith("*-") and s.endswith(w.stack[1:])) for s in checked)]
+    relevant = [
+        w for w in waivers if any(w.stack == s or (w.stack.startswith("*-") and s.endswith(w.stack[1:])) for s in checked)
+    ]
     open_findings, stale = unwaived(findings, relevant)
     problems = list(open_findings) + [
         _stale_finding(w) for w in stale if w.stack in checked or _pattern_all_envs_checked(w, configs)

@@ -1,21 +1,32 @@
-"""``<env>-apps``: every application, each in its own namespace (see README, "Namespaces")."""
+"""``<env>-apps``: every application, each in its own namespace (see README, "Namespaces").
+
+An application is one component class ``App(scope, id, *, config, namespace)`` registered in
+``APP_COMPONENTS``; its switch is ``config.apps.<name>.enabled``. A switched-off app gets no
+namespace and no resources, and the rest still synthesizes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from constructs import Construct
+
 from envs import PlatformConfig
 from platform_constructs.base.kubernetes import KubernetesStack
 
-# Namespace of each app: the app's own name. Switched-off apps get no namespace.
-APP_NAMESPACES: dict[str, str] = {
-    "wordpress": "wordpress",
-    "n8n": "n8n",
-    "registry": "registry",
-    "analytics": "analytics",
-    "twenty": "twenty",
-    "nextcloud": "nextcloud",
-    "sentry": "sentry",
+AppComponent = Callable[..., Construct]
+
+# app name (= namespace, = config.apps.<name>) → component class. Order is construction order.
+APP_COMPONENTS: dict[str, AppComponent | None] = {
+    "wordpress": None,
+    "n8n": None,
+    "registry": None,
+    "analytics": None,
+    "twenty": None,
+    "nextcloud": None,
+    "sentry": None,
 }
+APP_NAMESPACES: dict[str, str] = {app: app for app in APP_COMPONENTS}
 
 
 class AppsStack(KubernetesStack):
@@ -23,6 +34,9 @@ class AppsStack(KubernetesStack):
 
     def __init__(self, scope: Construct, *, config: PlatformConfig) -> None:
         super().__init__(scope, config=config)
-        for app, namespace in APP_NAMESPACES.items():
-            if getattr(config.apps, app).enabled:
-                self.namespace(namespace)
+        for app, component in APP_COMPONENTS.items():
+            if not getattr(config.apps, app).enabled:
+                continue
+            namespace = self.namespace(APP_NAMESPACES[app])
+            if component is not None:
+                component(self, app, config=config, namespace=namespace)

@@ -44,6 +44,14 @@ class LayerStack(TerraformStack):
         self._declare_app_env()
         self._configure_encryption()
 
+    @staticmethod
+    def of(construct: Construct) -> LayerStack:
+        """The ``LayerStack`` that contains ``construct`` (components use it for ``secret()``)."""
+        stack = TerraformStack.of(construct)
+        if not isinstance(stack, LayerStack):
+            raise TypeError(f"{construct.node.path} is not inside a LayerStack")
+        return stack
+
     # -- secrets -----------------------------------------------------------------------------
 
     def secret(self, name: str, description: str) -> str:
