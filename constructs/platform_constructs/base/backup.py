@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
-
 from constructs import Construct
+
 from envs import PlatformConfig
 from platform_constructs.base.labels import workload_labels
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdktf_cdktf_provider_kubernetes.ingress_v1 import IngressV1, IngressV1Metadata, IngressV1Spec
-
 from constructs import Construct
+
 from envs import PlatformConfig
 from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.structs import build

@@ -5,8 +5,8 @@ from __future__ import annotations
 from cdktf_cdktf_provider_helm.provider import HelmProvider
 from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1
 from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
-
 from constructs import Construct
+
 from envs import PlatformConfig
 from platform_constructs.base.labels import LAYER_LABEL, PART_OF_LABEL, PLATFORM
 from platform_constructs.base.network import default_deny

@@ -25,8 +25,8 @@ from cdktf_cdktf_provider_kubernetes.network_policy_v1 import (
     NetworkPolicyV1Metadata,
     NetworkPolicyV1Spec,
 )
-
 from constructs import Construct
+
 from platform_constructs.base.labels import NAME_LABEL
 from platform_constructs.base.structs import build
 

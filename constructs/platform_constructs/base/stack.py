@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import Literal
 
 from cdktf import LocalBackend, S3Backend, TerraformStack, TerraformVariable
-
 from constructs import Construct
+
 from envs import PlatformConfig
 from platform_constructs.versions import MIN_OPENTOFU_VERSION
 

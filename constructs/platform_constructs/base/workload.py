@@ -22,8 +22,8 @@ from cdktf_cdktf_provider_kubernetes.stateful_set_v1 import (
     StatefulSetV1Metadata,
     StatefulSetV1Spec,
 )
-
 from constructs import Construct
+
 from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.structs import build
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cdktf_cdktf_provider_digitalocean.provider import DigitaloceanProvider
-
 from constructs import Construct
+
 from envs import PlatformConfig
 from platform_constructs.base.stack import LayerStack
 

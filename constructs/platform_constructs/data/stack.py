@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from constructs import Construct
+
 from envs import PlatformConfig
 from platform_constructs.base.kubernetes import KubernetesStack
 
