@@ -1,0 +1,1 @@
+"""Helpers and fixtures shared by test modules (``tests`` is on pytest's pythonpath)."""
