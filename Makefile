@@ -34,3 +34,6 @@ lint: $(SETUP_STAMP) ## ruff
 
 clean: ## remove synthesized output (never state: .state/ is kept)
 	rm -rf cdktf.out
+
+bench: $(SETUP_STAMP) ## time synthesis against the framework floor (writes docs/benchmarks.md)
+	@$(PY) bench/run.py
