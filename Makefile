@@ -19,10 +19,10 @@ setup: ## create/refresh .venv (Python deps, Node for jsii, sops, age tooling)
 	@scripts/setup.sh --with-db-servers
 
 synth: $(SETUP_STAMP) ## synthesize APP_ENV (default dev) into cdktf.out/stacks/
-	@$(PY) main.py
+	@$(PY) -O main.py
 
 synth-all: $(SETUP_STAMP) ## synthesize dev and prod in one process
-	@$(PY) main.py --all-envs
+	@$(PY) -O main.py --all-envs
 
 test: ## set up everything (incl. DB servers) and run the whole test suite
 	@scripts/setup.sh --with-db-servers

@@ -32,11 +32,11 @@ def test_binding_submodules_import_only_jsii_and_cdktf(package):
 
 
 def test_light_bindings_output_is_byte_identical(synthesized, tmp_path):
-    """Synthesize both envs again the slow, eager way and compare every file."""
+    """Synthesize both envs again with eager imports and ``python -O`` (the bench/deploy mode): same bytes."""
     out = tmp_path / "eager"
     env = {**os.environ, "PLATFORM_EAGER_BINDINGS": "1"}
     subprocess.run(
-        [sys.executable, "main.py", "--all-envs", "--outdir", str(out)], cwd=REPO, env=env, check=True, capture_output=True
+        [sys.executable, "-O", "main.py", "--all-envs", "--outdir", str(out)], cwd=REPO, env=env, check=True, capture_output=True
     )
     ours = sorted(p.relative_to(synthesized) for p in synthesized.rglob("*.json"))
     theirs = sorted(p.relative_to(out) for p in out.rglob("*.json"))
