@@ -20,8 +20,11 @@ from platform_constructs.cluster import ClusterStack
 from platform_constructs.data import DataStack
 from platform_constructs.infra import InfraStack
 from platform_constructs.metrics import MetricsStack
-from platform_constructs.rules import RulesViolation, Waiver, check_stack, unwaived
+from platform_constructs.posture import POSTURE_RULES
+from platform_constructs.rules import RULES, RulesViolation, Waiver, check_stack, unwaived
 from platform_constructs.waivers import WAIVERS
+
+ALL_RULES = (*RULES, *POSTURE_RULES)
 
 STACK_CLASSES = {
     "cluster": ClusterStack,
@@ -52,7 +55,7 @@ def check_rules(configs: Sequence[PlatformConfig], outdir: Path, waivers: Sequen
             name = stack_name(config, layer)
             checked.append(name)
             stack = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
-            findings += check_stack(config, name, stack)
+            findings += check_stack(config, name, stack, ALL_RULES)
     relevant = [
         w for w in waivers if any(w.stack == s or (w.stack.startswith("*-") and s.endswith(w.stack[1:])) for s in checked)
     ]

@@ -2,6 +2,45 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from platform_constructs.rules import Waiver
 
-WAIVERS: tuple[Waiver, ...] = ()
+WAIVERS: tuple[Waiver, ...] = (
+    # --- infra layer ---
+    Waiver(
+        "helm-pinned",
+        "prod-infra",
+        "helm_release.letsencrypt_issuers",
+        "Local chart shipped from this repo (constructs/platform_constructs/infra/charts/letsencrypt-issuers, "
+        "version 0.1.0): versioned with the code, no repository to pin. It carries the ClusterIssuers so they "
+        "install after cert-manager in the same apply.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class PodSecurityWaiver:
+    """A namespace whose Pod Security Admission ``enforce`` level is below ``restricted``."""
+
+    level: Literal["baseline", "privileged"]
+    reason: str
+
+
+# namespace → waiver. Every other namespace enforces ``restricted``; all warn/audit at ``restricted``.
+POD_SECURITY_WAIVERS: dict[str, PodSecurityWaiver] = {
+    "infra": PodSecurityWaiver(
+        "privileged",
+        "Velero's node agent (DaemonSet) reads every pod's volumes through hostPath mounts of "
+        "/var/lib/kubelet as root: that is how file-system backup of PVCs works. Everything else in "
+        "infra sets restricted security contexts itself.",
+    ),
+    "sentry": PodSecurityWaiver(
+        "baseline",
+        "The Sentry chart runs ~30 workloads and hook jobs from getsentry images whose users and "
+        "security contexts the chart does not set to restricted everywhere (no global knob). The "
+        "namespace enforces baseline and warns/audits at restricted; the Kafka, ClickHouse and Valkey "
+        "this project adds there use the restricted helper anyway.",
+    ),
+}

@@ -51,10 +51,11 @@ def dev(configs):
 
 
 def test_the_synthesized_stacks_pass_every_rule(stacks, configs):
-    for name, stack in stacks.items():
-        findings = check_stack(configs[name.split("-")[0]], name, stack)
-        from platform_constructs.waivers import WAIVERS
+    from platform_constructs.platform import ALL_RULES
+    from platform_constructs.waivers import WAIVERS
 
+    for name, stack in stacks.items():
+        findings = check_stack(configs[name.split("-")[0]], name, stack, ALL_RULES)
         open_findings, _ = unwaived(findings, WAIVERS)
         assert not open_findings, "\n".join(map(str, open_findings))
 

@@ -11,6 +11,18 @@ from envs import PlatformConfig
 from platform_constructs.base.labels import LAYER_LABEL, PART_OF_LABEL, PLATFORM
 from platform_constructs.base.network import default_deny
 from platform_constructs.base.stack import LayerStack
+from platform_constructs.waivers import POD_SECURITY_WAIVERS
+
+PSA_PREFIX = "pod-security.kubernetes.io"
+
+
+def pod_security_labels(namespace: str) -> dict[str, str]:
+    """Pod Security Admission labels: ``restricted`` unless ``POD_SECURITY_WAIVERS`` says why not."""
+    waiver = POD_SECURITY_WAIVERS.get(namespace)
+    labels = {f"{PSA_PREFIX}/{mode}": "restricted" for mode in ("enforce", "warn", "audit")}
+    labels[f"{PSA_PREFIX}/enforce"] = waiver.level if waiver else "restricted"
+    labels.update({f"{PSA_PREFIX}/{mode}-version": "latest" for mode in ("enforce", "warn", "audit")})
+    return labels
 
 
 class KubernetesStack(LayerStack):
@@ -41,7 +53,12 @@ class KubernetesStack(LayerStack):
             f"namespace_{name}",
             metadata={
                 "name": name,
-                "labels": {LAYER_LABEL: self.layer, PART_OF_LABEL: PLATFORM, **(labels or {})},
+                "labels": {
+                    LAYER_LABEL: self.layer,
+                    PART_OF_LABEL: PLATFORM,
+                    **pod_security_labels(name),
+                    **(labels or {}),
+                },
             },
         )
         self.namespaces[name] = ns

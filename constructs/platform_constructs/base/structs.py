@@ -48,12 +48,23 @@ def build(cls: type, data: Mapping[str, Any]) -> Any:
     hints = _hints(cls)
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
+        if key not in hints and f"{key}_" in hints:  # Python keywords: from → from_
+            key = f"{key}_"
         if key not in hints:
             raise TypeError(f"{cls.__name__} has no field {key!r}")
-        struct, _ = _struct_in(hints[key])
+        struct, is_list = _struct_in(hints[key])
         if struct is not None and isinstance(value, Mapping):
-            value = build(struct, value)
+            # Some single blocks are typed as lists in the bindings: wrap them.
+            value = [build(struct, value)] if is_list else build(struct, value)
         elif struct is not None and isinstance(value, (list, tuple)):
             value = [build(struct, item) if isinstance(item, Mapping) else item for item in value]
+        elif isinstance(value, int) and not isinstance(value, bool) and _wants_str_not_number(hints[key]):
+            # The provider schema types many integers as strings (run_as_user, replicas, …).
+            value = str(value)
         kwargs[key] = value
     return cls(**kwargs)
+
+
+def _wants_str_not_number(annotation: Any) -> bool:
+    args = set(typing.get_args(annotation)) or {annotation}
+    return str in args and not args & {int, float}
