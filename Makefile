@@ -5,7 +5,7 @@ SHELL := /bin/bash
 APP_ENV ?= dev
 export APP_ENV
 PY := .venv/bin/python
-SETUP_STAMP := .venv/.requirements.lock.sha256
+SETUP_STAMP := .venv/.lock.sha256
 
 .PHONY: help setup synth synth-all test lint bench clean
 

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         synthesize(configs, REPO / args.outdir if not Path(args.outdir).is_absolute() else args.outdir)
-    except RulesViolation as exc:
+    except (RulesViolation, ConfigError) as exc:  # ConfigError: checks that need several sections
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for config in configs:

