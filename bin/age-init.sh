@@ -12,7 +12,8 @@ usage() {
   cat <<'USAGE'
 Usage: bin/age-init.sh [--help]
 
-Creates an age key for SOPS at $SOPS_AGE_KEY_FILE (default: ~/.config/sops/age/keys.txt)
+Creates an age key for SOPS at $SOPS_AGE_KEY_FILE (default: ~/.config/sops/age/keys.txt,
+or $XDG_CONFIG_HOME/sops/age/keys.txt)
 unless one already exists, then prints:
   export SOPS_AGE_KEY_FILE=...
   export SOPS_AGE_RECIPIENTS=age1...
@@ -58,7 +59,8 @@ main() {
   esac
 
   [ -n "${HOME:-}" ] || [ -n "${SOPS_AGE_KEY_FILE:-}" ] || die "HOME is not set: set SOPS_AGE_KEY_FILE to the key path"
-  local key_file=${SOPS_AGE_KEY_FILE:-$HOME/.config/sops/age/keys.txt}
+  # same default as sops: $XDG_CONFIG_HOME/sops/age/keys.txt, else ~/.config/...
+  local key_file=${SOPS_AGE_KEY_FILE:-${XDG_CONFIG_HOME:-$HOME/.config}/sops/age/keys.txt}
   case "$key_file" in /*) ;; *) key_file="$PWD/$key_file" ;; esac
   local dir; dir=$(dirname "$key_file")
 
