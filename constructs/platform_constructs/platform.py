@@ -7,7 +7,6 @@ start-up), which is what the tests and the benchmark use.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -16,12 +15,13 @@ from cdktf import App, TerraformStack
 from envs import PlatformConfig, load_config
 from platform_constructs.apps import AppsStack
 from platform_constructs.base.stack import stack_name
+from platform_constructs.capacity import check_capacity
 from platform_constructs.cluster import ClusterStack
 from platform_constructs.data import DataStack
 from platform_constructs.infra import InfraStack
 from platform_constructs.metrics import MetricsStack
 from platform_constructs.posture import POSTURE_RULES
-from platform_constructs.rules import RULES, RulesViolation, Waiver, check_stack, unwaived
+from platform_constructs.rules import RULES, Finding, RulesViolation, Waiver, check_stack, unwaived
 from platform_constructs.waivers import WAIVERS
 
 ALL_RULES = (*RULES, *POSTURE_RULES)
@@ -47,34 +47,37 @@ def build_env(app: App, config: PlatformConfig) -> list[TerraformStack]:
 
 
 def check_rules(configs: Sequence[PlatformConfig], outdir: Path, waivers: Sequence[Waiver] = WAIVERS) -> None:
-    """Run the rules over the synthesized stacks; raise ``RulesViolation`` naming each offender."""
-    findings = []
-    checked: list[str] = []
+    """Run the rules over each env's synthesized stacks; raise ``RulesViolation`` naming each offender.
+
+    Per environment, a finding needs a waiver that applies to it, and a waiver that applies to the
+    environment (its stack exists, its ``when`` switch is on) but matches nothing is reported as stale.
+    """
+    problems: list[Finding] = []
     for config in configs:
-        for layer in config.layers:
-            name = stack_name(config, layer)
-            checked.append(name)
-            stack = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
-            findings += check_stack(config, name, stack, ALL_RULES)
-    relevant = [
-        w for w in waivers if any(w.stack == s or (w.stack.startswith("*-") and s.endswith(w.stack[1:])) for s in checked)
-    ]
-    open_findings, stale = unwaived(findings, relevant)
-    problems = list(open_findings) + [
-        _stale_finding(w) for w in stale if w.stack in checked or _pattern_all_envs_checked(w, configs)
-    ]
+        names = [stack_name(config, layer) for layer in config.layers]
+        findings = [
+            finding
+            for name in names
+            for finding in check_stack(config, name, _load_stack(outdir, name), ALL_RULES)
+        ]
+        open_findings, stale = unwaived(findings, [w for w in waivers if w.applies_to(config, names)])
+        problems += open_findings
+        problems += [
+            Finding(w.rule, w.stack, w.resource, f"stale waiver for {config.env} (matches nothing): {w.reason}") for w in stale
+        ]
     if problems:
         raise RulesViolation(problems)
 
 
-def _pattern_all_envs_checked(waiver: Waiver, configs: Sequence[PlatformConfig]) -> bool:
-    return waiver.stack.startswith("*-") and len({c.env for c in configs}) == 2
+def _load_stack(outdir: Path, name: str) -> dict:
+    return json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
 
 
-def _stale_finding(waiver: Waiver):
-    from platform_constructs.rules import Finding
-
-    return Finding(waiver.rule, waiver.stack, waiver.resource, f"stale waiver (matches nothing): {waiver.reason}")
+def _remove_outputs(outdir: Path, config: PlatformConfig) -> None:
+    """Delete the synthesized JSON of ``config``'s stacks, keeping each stack's ``.terraform/`` and
+    ``.terraform.lock.hcl`` (tofu init results) so a re-synth does not force a re-init."""
+    for layer in config.layers:
+        (outdir / "stacks" / stack_name(config, layer) / "cdk.tf.json").unlink(missing_ok=True)
 
 
 def synthesize(configs: Iterable[PlatformConfig | str], outdir: str | Path = "cdktf.out") -> list[PlatformConfig]:
@@ -86,15 +89,14 @@ def synthesize(configs: Iterable[PlatformConfig | str], outdir: str | Path = "cd
     resolved = [c if isinstance(c, PlatformConfig) else load_config(c) for c in configs]
     app = App(outdir=str(outdir))
     for config in resolved:
-        for layer in config.layers:
-            shutil.rmtree(outdir / "stacks" / stack_name(config, layer), ignore_errors=True)
+        _remove_outputs(outdir, config)
         build_env(app, config)
     app.synth()
     try:
         check_rules(resolved, outdir)
     except RulesViolation:
         for config in resolved:
-            for layer in config.layers:
-                shutil.rmtree(outdir / "stacks" / stack_name(config, layer), ignore_errors=True)
+            _remove_outputs(outdir, config)
         raise
+    check_capacity(resolved, outdir)  # warns on stderr when the requests do not fit the nodes
     return resolved

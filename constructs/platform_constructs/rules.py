@@ -34,12 +34,25 @@ class Waiver:
     """Stack name, e.g. ``dev-infra``, or ``*-infra`` for both environments."""
     resource: str
     reason: str
+    when: str | None = None
+    """Dotted config switch (e.g. ``apps.sentry.enabled``) that must be true for the waiver to apply:
+    waivers of optional components are not stale while the component is switched off."""
+
+    def _stack_matches(self, stack: str) -> bool:
+        return self.stack == stack or (self.stack.startswith("*-") and stack.endswith(self.stack[1:]))
 
     def matches(self, finding: Finding) -> bool:
-        stack_ok = self.stack == finding.stack or (
-            self.stack.startswith("*-") and finding.stack.endswith(self.stack[1:])
-        )
-        return self.rule == finding.rule and stack_ok and self.resource == finding.resource
+        return self.rule == finding.rule and self._stack_matches(finding.stack) and self.resource == finding.resource
+
+    def applies_to(self, config: PlatformConfig, stacks: Sequence[str]) -> bool:
+        if not any(self._stack_matches(stack) for stack in stacks):
+            return False
+        if self.when is None:
+            return True
+        node: Any = config
+        for part in self.when.split("."):
+            node = getattr(node, part)
+        return bool(node)
 
 
 class RulesViolation(Exception):

@@ -8,7 +8,24 @@ from typing import Literal
 from platform_constructs.rules import Waiver
 
 WAIVERS: tuple[Waiver, ...] = (
+    # --- apps layer ---
+    Waiver(
+        "posture-read-only-root",
+        "*-apps",
+        "kubernetes_stateful_set_v1.sentry_kafka_statefulset_DD0B5C07",
+        "The official apache/kafka image renders server.properties from KAFKA_* variables into its own config "
+        "directory at start; non-root (uid 1000), all capabilities dropped, data on the PVC.",
+        when="apps.sentry.enabled",
+    ),
     # --- infra layer ---
+    Waiver(
+        "posture-read-only-root",
+        "prod-infra",
+        "kubernetes_deployment_v1.waf_deployment_FC5BC547",
+        "The OWASP CRS image renders its nginx and ModSecurity configuration into /etc at start-up from "
+        "environment variables (paranoia level, thresholds, backend); the container stays non-root with all "
+        "capabilities dropped. Its whoami backend sidecar keeps a read-only root.",
+    ),
     Waiver(
         "helm-pinned",
         "prod-infra",
@@ -30,6 +47,11 @@ class PodSecurityWaiver:
 
 # namespace → waiver. Every other namespace enforces ``restricted``; all warn/audit at ``restricted``.
 POD_SECURITY_WAIVERS: dict[str, PodSecurityWaiver] = {
+    "metrics": PodSecurityWaiver(
+        "privileged",
+        "node-exporter (DaemonSet of kube-prometheus-stack) needs hostNetwork, hostPID and a read-only hostPath "
+        "of / to report node metrics. Prometheus, Grafana, Alertmanager and the operator use restricted contexts.",
+    ),
     "infra": PodSecurityWaiver(
         "privileged",
         "Velero's node agent (DaemonSet) reads every pod's volumes through hostPath mounts of "

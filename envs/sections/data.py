@@ -12,6 +12,9 @@ class EngineConfig(Section):
     memory_request: Quantity
     memory_limit: Quantity
     cpu_request: Quantity
+    max_connections: int = Field(
+        default=200, ge=20, le=5000, description="server max_connections (Sentry alone opens many; raise with memory)"
+    )
 
 
 class DataConfig(Section):

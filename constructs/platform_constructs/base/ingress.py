@@ -20,6 +20,7 @@ from constructs import Construct
 
 from envs import PlatformConfig
 from platform_constructs.base.labels import workload_labels
+from platform_constructs.base.network import allow_from_ingress
 from platform_constructs.base.structs import build
 
 CLUSTER_ISSUER = "letsencrypt-prod"
@@ -28,6 +29,9 @@ WAF_MIDDLEWARE_NAME = "waf-modsecurity"
 WAF_MIDDLEWARE_REF = f"{WAF_NAMESPACE}-{WAF_MIDDLEWARE_NAME}@kubernetescrd"
 """How a Traefik router names a Middleware CR: ``<namespace>-<name>@kubernetescrd``."""
 WAF_WAIVER_ANNOTATION = "platform/waf-waiver"
+ACME_SOLVER_APP = "acme-http01-solver"
+"""``app.kubernetes.io/name`` the ClusterIssuers give cert-manager's HTTP-01 solver pods."""
+ACME_SOLVER_PORT = 8089
 
 TRAEFIK_MIDDLEWARES = "traefik.ingress.kubernetes.io/router.middlewares"
 
@@ -105,5 +109,11 @@ def public_ingress(
     if ingress_cfg.tls:
         notes["cert-manager.io/cluster-issuer"] = CLUSTER_ISSUER
         spec["tls"] = [{"hosts": hosts, "secret_name": f"{name}-tls"}]
+        # cert-manager starts its HTTP-01 solver pod in this (default-deny) namespace: let the
+        # ingress controller reach it, or no certificate is ever issued.
+        allow_from_ingress(
+            scope, f"{id_}_acme_solver", namespace=namespace, app=ACME_SOLVER_APP, ports=[ACME_SOLVER_PORT],
+            name=f"allow-acme-solver-{name}",
+        )
     metadata = {"name": name, "namespace": namespace, "labels": workload_labels(name), "annotations": notes}
     return IngressV1(scope, id_, metadata=build(IngressV1Metadata, metadata), spec=build(IngressV1Spec, spec))

@@ -27,7 +27,7 @@ from cdktf_cdktf_provider_kubernetes.network_policy_v1 import (
 )
 from constructs import Construct
 
-from platform_constructs.base.labels import NAME_LABEL
+from platform_constructs.base.labels import LAYER_LABEL, NAME_LABEL
 from platform_constructs.base.structs import build
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -85,11 +85,13 @@ def default_deny(scope: Construct, namespace: str, *, ns_key: str) -> None:
     )
 
 
-def allow_from_ingress(scope: Construct, id_: str, *, namespace: str, app: str, ports: Sequence[int]) -> None:
+def allow_from_ingress(
+    scope: Construct, id_: str, *, namespace: str, app: str, ports: Sequence[int], name: str | None = None
+) -> None:
     _policy(
         scope,
         id_,
-        name=f"allow-ingress-controller-to-{app}",
+        name=name or f"allow-ingress-controller-to-{app}",
         namespace=namespace,
         spec={
             "pod_selector": _pods(app),
@@ -179,5 +181,141 @@ def allow_same_namespace(scope: Construct, id_: str, *, namespace: str) -> None:
             "policy_types": ["Ingress", "Egress"],
             "ingress": [{"from": [{"pod_selector": {}}]}],
             "egress": [{"to": [{"pod_selector": {}}]}],
+        },
+    )
+
+
+# --- infra layer additions -----------------------------------------------------------------------
+
+
+def _pods_in(apps: Sequence[str] | None) -> dict[str, Any]:
+    if not apps:
+        return {}
+    return {"match_expressions": [{"key": NAME_LABEL, "operator": "In", "values": sorted(apps)}]}
+
+
+def allow_api_server(
+    scope: Construct, id_: str, *, namespace: str, apps: Sequence[str] | None, name: str = "allow-api-server"
+) -> None:
+    """Egress from ``apps`` (all pods when None) to the Kubernetes API server: TCP 443 and 6443 to any address.
+
+    The API server's address is not a pod and differs per cluster (DOKS: a public control-plane
+    address; minikube: a node IP), so a narrower peer would break one of them.
+    """
+    _policy(
+        scope,
+        id_,
+        name=name,
+        namespace=namespace,
+        spec={
+            "pod_selector": _pods_in(apps),
+            "policy_types": ["Egress"],
+            "egress": [{"to": [{"ip_block": {"cidr": "0.0.0.0/0"}}], "ports": _ports([443, 6443])}],
+        },
+    )
+
+
+def allow_from_anywhere(scope: Construct, id_: str, *, namespace: str, app: str, ports: Sequence[int], name: str) -> None:
+    """Ingress to ``app`` from any address on ``ports`` (the edge proxy, or a webhook the API server calls)."""
+    _policy(
+        scope,
+        id_,
+        name=name,
+        namespace=namespace,
+        spec={
+            "pod_selector": _pods(app),
+            "policy_types": ["Ingress"],
+            "ingress": [{"from": [{"ip_block": {"cidr": "0.0.0.0/0"}}], "ports": _ports(ports)}],
+        },
+    )
+
+
+def allow_from_apps(
+    scope: Construct, id_: str, *, namespace: str, app: str, source_namespace: str, source_apps: Sequence[str],
+    ports: Sequence[int], name: str,
+) -> None:
+    """Ingress to ``app`` from the pods named ``source_apps`` of ``source_namespace`` only."""
+    _policy(
+        scope,
+        id_,
+        name=name,
+        namespace=namespace,
+        spec={
+            "pod_selector": _pods(app),
+            "policy_types": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [{"namespace_selector": _ns(source_namespace), "pod_selector": _pods_in(source_apps)}],
+                    "ports": _ports(ports),
+                }
+            ],
+        },
+    )
+
+
+def allow_to_layers(scope: Construct, id_: str, *, namespace: str, app: str, layers: Sequence[str], name: str) -> None:
+    """Egress from ``app`` to every pod of the namespaces labelled with one of ``layers`` (any port).
+
+    For the ingress controller, which proxies to whatever port each app's Service declares; the
+    serving side still opens only its own port (``allow_from_ingress``).
+    """
+    _policy(
+        scope,
+        id_,
+        name=name,
+        namespace=namespace,
+        spec={
+            "pod_selector": _pods(app),
+            "policy_types": ["Egress"],
+            "egress": [
+                {"to": [{"namespace_selector": {"match_expressions": [
+                    {"key": LAYER_LABEL, "operator": "In", "values": sorted(layers)}
+                ]}}]}
+            ],
+        },
+    )
+
+
+# --- metrics layer additions ---------------------------------------------------------------------
+
+
+def allow_to_nodes(scope: Construct, id_: str, *, namespace: str, app: str, ports: Sequence[int], name: str) -> None:
+    """Egress from ``app`` to node addresses on ``ports`` (kubelet 10250, host-network exporters).
+
+    Node IPs are not pods and are only known at run time, so the peer is any address.
+    """
+    _policy(
+        scope,
+        id_,
+        name=name,
+        namespace=namespace,
+        spec={
+            "pod_selector": _pods(app),
+            "policy_types": ["Egress"],
+            "egress": [{"to": [{"ip_block": {"cidr": "0.0.0.0/0"}}], "ports": _ports(ports)}],
+        },
+    )
+
+
+def allow_from_layers(
+    scope: Construct, id_: str, *, namespace: str, app: str, layers: Sequence[str], ports: Sequence[int], name: str
+) -> None:
+    """Ingress to ``app`` on ``ports`` from every namespace labelled with one of ``layers`` (e.g. all apps)."""
+    _policy(
+        scope,
+        id_,
+        name=name,
+        namespace=namespace,
+        spec={
+            "pod_selector": _pods(app),
+            "policy_types": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [{"namespace_selector": {"match_expressions": [
+                        {"key": LAYER_LABEL, "operator": "In", "values": sorted(layers)}
+                    ]}}],
+                    "ports": _ports(ports),
+                }
+            ],
         },
     )
