@@ -1,0 +1,130 @@
+"""Traefik: the ingress controller of prod (and of dev when ``ingress.controller = "traefik"``).
+
+* IngressClass ``traefik`` (default class), Ingress + CRD providers;
+* with TLS: HTTP→HTTPS redirect on the ``web`` entrypoint at priority 1 plus ``allowACMEByPass``,
+  so cert-manager's HTTP-01 solver route still answers on port 80 (app Ingresses pin themselves
+  to ``websecure`` through the ingress helper);
+* ``replicas`` pods; two or more get a PodDisruptionBudget;
+* Prometheus metrics on the ``metrics`` entrypoint (:9100) with a dedicated metrics Service. No
+  ServiceMonitor: its CRD arrives later with the metrics stack (the metrics layer scrapes it);
+* the WAF plugin and its Middleware (``extraObjects``: the Middleware CRD comes with this chart,
+  so it can never be planned before its CRD exists).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdktf import ITerraformDependable
+from cdktf_cdktf_provider_helm.release import Release
+from constructs import Construct
+
+from envs import PlatformConfig
+from platform_constructs.base import network
+from platform_constructs.infra import waf
+from platform_constructs.infra.helm import chart_release, image_ref, resources
+
+TRAEFIK_APP = "traefik"
+"""Release name = ``app.kubernetes.io/name`` of its pods (what NetworkPolicies and scrapers select)."""
+WEB_PORT = 8000
+WEBSECURE_PORT = 8443
+METRICS_PORT = 9100
+METRICS_SERVICE = "traefik-metrics"
+"""The chart names the metrics Service ``<fullname>-metrics``."""
+
+
+def traefik_values(config: PlatformConfig) -> dict[str, Any]:
+    ingress = config.infra.ingress
+    registry_repo, tag = image_ref("traefik")
+    registry, repository = registry_repo.split("/", 1)
+    values: dict[str, Any] = {
+        "image": {"registry": registry, "repository": repository, "tag": tag},
+        "deployment": {"replicas": ingress.replicas},
+        "podDisruptionBudget": {"enabled": ingress.replicas >= 2, **({"maxUnavailable": 1} if ingress.replicas >= 2 else {})},
+        "ingressClass": {"enabled": True, "isDefaultClass": True, "name": ingress.class_name},
+        "providers": {
+            "kubernetesCRD": {"enabled": True, "allowCrossNamespace": False},
+            # publishedService: Ingress status carries the LB address, which external-dns publishes.
+            "kubernetesIngress": {"enabled": True, "publishedService": {"enabled": True}},
+        },
+        "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
+        "ports": {
+            "web": {"port": WEB_PORT},
+            "websecure": {"port": WEBSECURE_PORT, "http": {"tls": {"enabled": True}}},
+            "metrics": {"port": METRICS_PORT, "expose": {"default": False}},
+        },
+        "metrics": {
+            "prometheus": {
+                "entryPoint": "metrics",
+                "service": {"enabled": True},
+                "serviceMonitor": {"enabled": False},
+            }
+        },
+        "service": {"spec": {"type": ingress.service_type}},
+        "resources": resources(ingress.memory_request, ingress.memory_limit, cpu_request="100m"),
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "readOnlyRootFilesystem": True,
+        },
+        "podSecurityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65532,
+            "runAsGroup": 65532,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "log": {"level": "INFO"},
+        "accessLog": {"format": "json"},
+    }
+    if ingress.tls:
+        values["ports"]["web"].update(
+            {
+                "allowACMEByPass": True,
+                "http": {
+                    "redirections": {
+                        "entryPoint": {"to": "websecure", "scheme": "https", "permanent": True, "priority": 1}
+                    }
+                },
+            }
+        )
+    if config.is_prod:
+        # A stable, recognisable name for the DigitalOcean load balancer the Service creates.
+        values["service"]["annotations"] = {"service.beta.kubernetes.io/do-loadbalancer-name": f"{config.cluster_name}-traefik"}
+    if config.infra.waf:
+        # A plugin that fails to load must not take the routes that do not use it down with it:
+        # WAF-protected routers then error (fail closed) while waived ones keep serving.
+        values["experimental"] = {"abortOnPluginFailure": False, **waf.plugin_values()}
+        values["extraObjects"] = [waf.middleware_object(config)]
+    return values
+
+
+
+
+class Traefik(Construct):
+    def __init__(
+        self, scope: Construct, id_: str, *, config: PlatformConfig, namespace: str,
+        depends_on: list[ITerraformDependable] | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.release: Release = chart_release(
+            self, "release", chart="traefik", name=TRAEFIK_APP, namespace=namespace,
+            values=traefik_values(config), depends_on=depends_on or (),
+        )
+        # Edge: anyone may reach web/websecure (the LB forwards client traffic to these ports).
+        network.allow_from_anywhere(
+            self, "netpol_from_anywhere", namespace=namespace, app=TRAEFIK_APP, ports=[WEB_PORT, WEBSECURE_PORT],
+            name="allow-world-to-traefik",
+        )
+        # Upstreams: app and metrics (Grafana) namespaces; each app still admits only its own port.
+        network.allow_to_layers(
+            self, "netpol_to_apps", namespace=namespace, app=TRAEFIK_APP, layers=["apps", "metrics"],
+            name="allow-traefik-to-apps",
+        )
+        if config.infra.waf:
+            network.allow_to_service(
+                self, "netpol_to_waf", namespace=namespace, app=TRAEFIK_APP, target_namespace=namespace,
+                target_app=waf.WAF_APP, ports=[waf.WAF_PORT], name="allow-traefik-to-waf",
+            )
+            # Remote plugin: downloaded from plugins.traefik.io / GitHub at every pod start.
+            network.allow_internet(self, "netpol_plugin_download", namespace=namespace, app=TRAEFIK_APP, ports=[443])
+        network.allow_prometheus(self, "netpol_prometheus", namespace=namespace, app=TRAEFIK_APP, ports=[METRICS_PORT])

@@ -1,0 +1,176 @@
+"""Velero: daily backups of every namespace to Spaces (prod) or MinIO (dev).
+
+* chart 12.x: its CRD-upgrade job uses ``registry.k8s.io/kubectl`` (11.x pulled a Bitnami image);
+* AWS object-store plugin v1.14.3: the first 1.14 that works with non-AWS S3 (checksum fixes);
+* backup location ``default``: bucket from ``base/buckets.py``, ``s3Url`` from ``buckets.s3_endpoint``,
+  ``s3ForcePathStyle`` (required by MinIO, harmless on Spaces);
+* credentials: Secret ``velero-s3`` (AWS ini file) built from sensitive variables -- Spaces keys in
+  prod, MinIO's root credentials in dev; never in Helm values;
+* PVC contents: file-system backup by the node agent with kopia (``defaultVolumesToFsBackup``);
+  the kopia repository password is ours (Secret ``velero-repo-credentials``, created before Velero,
+  which never overwrites it), not Velero's built-in default;
+* the default schedule (config ``infra.backups``: ``0 3 * * *``, TTL 720h) goes through the chart's
+  ``schedules``, so no Schedule CR is planned before its CRD exists. Apps add their own through
+  ``base/backup.py`` from later stacks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdktf import ITerraformDependable
+from cdktf_cdktf_provider_kubernetes.secret_v1 import SecretV1
+from constructs import Construct
+
+from envs import PlatformConfig
+from platform_constructs.base import buckets, network
+from platform_constructs.base.labels import workload_labels
+from platform_constructs.base.stack import LayerStack
+from platform_constructs.infra.helm import RESTRICTED_CONTAINER, chart_release, image_values, resources
+from platform_constructs.infra.minio import ROOT_PASSWORD_VARIABLE, ROOT_USER_VARIABLE
+from platform_constructs.versions import IMAGES
+
+VELERO_APP = "velero"
+"""``app.kubernetes.io/name`` of the server, the node agent and the chart's jobs."""
+CREDENTIALS_SECRET = "velero-s3"  # noqa: S105 - a Secret object name
+CREDENTIALS_KEY = "cloud"
+REPO_SECRET = "velero-repo-credentials"  # noqa: S105 - name Velero looks up
+REPO_KEY = "repository-password"
+METRICS_PORT = 8085
+DEFAULT_SCHEDULE = "daily"
+"""Rendered by the chart as Schedule ``velero-daily``."""
+STORAGE_LOCATION = "default"
+
+
+def backup_storage_location(config: PlatformConfig) -> dict[str, Any]:
+    return {
+        "name": STORAGE_LOCATION,
+        "provider": "aws",
+        "bucket": buckets.velero_bucket(config),
+        "default": True,
+        "config": {
+            "region": buckets.s3_region(config),
+            "s3Url": buckets.s3_endpoint(config),
+            "s3ForcePathStyle": "true",
+        },
+    }
+
+
+def velero_values(config: PlatformConfig) -> dict[str, Any]:
+    backups = config.infra.backups
+    kubectl_repo, kubectl_tag = IMAGES["kubectl"].rsplit(":", 1)
+    return {
+        "image": image_values("velero"),
+        "initContainers": [
+            {
+                "name": "velero-plugin-for-aws",
+                "image": IMAGES["velero-plugin-for-aws"],
+                "imagePullPolicy": "IfNotPresent",
+                "volumeMounts": [{"mountPath": "/target", "name": "plugins"}],
+                "resources": resources("32Mi", "128Mi"),
+                "securityContext": RESTRICTED_CONTAINER,
+            }
+        ],
+        "credentials": {"useSecret": True, "existingSecret": CREDENTIALS_SECRET},
+        "configuration": {
+            "backupStorageLocation": [backup_storage_location(config)],
+            "volumeSnapshotLocation": [],
+            "uploaderType": "kopia",
+            "defaultVolumesToFsBackup": True,
+            "defaultBackupTTL": backups.ttl,
+        },
+        "snapshotsEnabled": False,
+        "deployNodeAgent": True,
+        "upgradeCRDs": True,
+        "kubectl": {
+            "image": {"repository": kubectl_repo, "tag": kubectl_tag},
+            "resources": resources("32Mi", "128Mi"),
+            "containerSecurityContext": RESTRICTED_CONTAINER,
+        },
+        "resources": resources(backups.memory_request, backups.memory_limit, cpu_request="50m"),
+        "podSecurityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65532,
+            "runAsGroup": 65532,
+            "fsGroup": 65532,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containerSecurityContext": RESTRICTED_CONTAINER,
+        # The node agent reads every pod's volumes from the host: it keeps the chart's root user
+        # (required by file-system backup) but nothing else.
+        "nodeAgent": {
+            "resources": resources(backups.node_agent_memory_request, backups.node_agent_memory_limit, cpu_request="50m"),
+            "containerSecurityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        },
+        "metrics": {
+            "enabled": True,
+            "serviceMonitor": {"enabled": False},
+            "nodeAgentPodMonitor": {"enabled": False},
+            "prometheusRule": {"enabled": False},
+        },
+        "schedules": {
+            DEFAULT_SCHEDULE: {
+                "disabled": False,
+                "schedule": backups.schedule,
+                "useOwnerReferencesInBackup": False,
+                "template": {
+                    "ttl": backups.ttl,
+                    "storageLocation": STORAGE_LOCATION,
+                    "includedNamespaces": ["*"],
+                    "defaultVolumesToFsBackup": True,
+                },
+            }
+        },
+    }
+
+
+def credentials_file(access_key: str, secret_key: str) -> str:
+    """The AWS shared-credentials file the plugin reads (tokens are resolved by OpenTofu)."""
+    return f"[default]\naws_access_key_id={access_key}\naws_secret_access_key={secret_key}\n"
+
+
+class Velero(Construct):
+    def __init__(
+        self, scope: Construct, id_: str, *, config: PlatformConfig, namespace: str,
+        depends_on: list[ITerraformDependable] | None = None,
+    ) -> None:
+        super().__init__(scope, id_)
+        stack = LayerStack.of(self)
+        if config.infra.backups.target == "spaces":
+            access = stack.secret("velero_s3_access_key", "DigitalOcean Spaces access key Velero writes backups with.")
+            secret = stack.secret("velero_s3_secret_key", "DigitalOcean Spaces secret key Velero writes backups with.")
+        else:
+            # Dev: the in-cluster MinIO's root credentials (declared once per stack by the MinIO component).
+            access = stack.secret(*ROOT_USER_VARIABLE)
+            secret = stack.secret(*ROOT_PASSWORD_VARIABLE)
+        labels = workload_labels(VELERO_APP, "backup")
+        self.credentials = SecretV1(
+            self,
+            "credentials",
+            metadata={"name": CREDENTIALS_SECRET, "namespace": namespace, "labels": labels},
+            data={CREDENTIALS_KEY: credentials_file(access, secret)},
+        )
+        self.repository_password = SecretV1(
+            self,
+            "repository_password",
+            metadata={"name": REPO_SECRET, "namespace": namespace, "labels": labels},
+            data={
+                REPO_KEY: stack.secret(
+                    "velero_repository_password",
+                    "Password of Velero's kopia repositories (file-system backups). Never change it after the first backup.",
+                )
+            },
+        )
+        self.release = chart_release(
+            self, "release", chart="velero", namespace=namespace, values=velero_values(config),
+            depends_on=[self.credentials, self.repository_password, *(depends_on or [])],
+        )
+        network.allow_api_server(self, "netpol_api", namespace=namespace, apps=[VELERO_APP],
+                                 name="allow-velero-to-api-server")
+        if config.infra.backups.target == "spaces":
+            network.allow_internet(self, "netpol_spaces", namespace=namespace, app=VELERO_APP, ports=[443])
+        else:
+            network.allow_to_service(self, "netpol_minio", namespace=namespace, app=VELERO_APP,
+                                     target_namespace=buckets.MINIO_NAMESPACE, target_app=buckets.MINIO_SERVICE,
+                                     ports=[buckets.MINIO_PORT], name="allow-velero-to-minio")
+        network.allow_prometheus(self, "netpol_prometheus", namespace=namespace, app=VELERO_APP, ports=[METRICS_PORT])
