@@ -7,10 +7,19 @@ and names from here, never retypes them.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from envs import PlatformConfig
 
 DATA_NAMESPACE = "data"
+
+# Database and user names: plain lowercase SQL identifiers. The init scripts quote them anyway
+# (format('%I') / backticks); this keeps them readable and valid on both engines.
+_SQL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,7 @@ class Engine:
 
 POSTGRES = Engine("postgres", 5432)
 MARIADB = Engine("mariadb", 3306)
+ENGINES: tuple[Engine, ...] = (POSTGRES, MARIADB)
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,14 @@ class AppDatabase:
     engine: Engine
     database: str
     user: str
+
+    def __post_init__(self) -> None:
+        for field, value in (("database", self.database), ("user", self.user)):
+            if not _SQL_NAME.match(value):
+                raise ValueError(
+                    f"AppDatabase({self.app!r}).{field} = {value!r}: use a lowercase SQL name "
+                    "(a-z first, then a-z, 0-9, '_'; at most 32 characters)"
+                )
 
     @property
     def password_variable(self) -> str:
@@ -64,3 +82,16 @@ def database_for(app: str) -> AppDatabase:
         if db.app == app:
             return db
     raise KeyError(f"no database declared for {app!r} in platform_constructs.data.catalog.APP_DATABASES")
+
+
+def enabled_databases(config: PlatformConfig, engine: Engine | None = None) -> Sequence[AppDatabase]:
+    """Databases of the apps switched on in ``config`` (``config.apps.<app>.enabled``), optionally of one engine.
+
+    Only these get a database, an init-Job entry, a password variable and a network path: a
+    switched-off app needs no secret. Switching an app off later drops nothing.
+    """
+    return tuple(
+        db
+        for db in APP_DATABASES
+        if getattr(config.apps, db.app).enabled and (engine is None or db.engine == engine)
+    )
