@@ -1,0 +1,177 @@
+"""Alerting: the platform's own Prometheus rules, and where Alertmanager sends them.
+
+The rules cover what would otherwise fail silently (kube-prometheus-stack's default rules stay on
+for the rest). They go into the same release (``additionalPrometheusRulesMap``) so the
+PrometheusRule CRD exists when they are created. Templates here use ``{{ }}`` (Prometheus/
+Alertmanager syntax, untouched by Helm since values are not templated); none contains ``${``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from envs import PlatformConfig
+
+BACKUP_MAX_AGE_HOURS = 26
+"""Daily schedule + 2 h of slack: a backup older than this means last night's run failed."""
+PVC_FULL_RATIO = 0.80
+CERT_MIN_DAYS = 14
+"""cert-manager renews at 2/3 of a 90-day lifetime (30 days left): under 14 days, renewal is stuck."""
+
+# Secrets Alertmanager reads as files: Secret RECEIVER_SECRET mounted at /etc/alertmanager/secrets/<name>/.
+RECEIVER_SECRET = "alertmanager-receiver"  # noqa: S105 - a Secret object name, not a value
+RECEIVER_SECRET_DIR = f"/etc/alertmanager/secrets/{RECEIVER_SECRET}"
+RECEIVER_NAME = "operator"
+
+# receiver kind -> (secret variable, its description, key in the Secret)
+RECEIVER_SECRETS: dict[str, tuple[str, str, str]] = {
+    "webhook": ("alertmanager_webhook_url", "Alertmanager webhook receiver URL (alerts are POSTed there as JSON).", "url"),
+    "slack": ("alertmanager_slack_webhook_url", "Slack incoming-webhook URL Alertmanager posts alerts to.", "url"),
+    "email": ("alertmanager_smtp_password", "Password of the SMTP account Alertmanager sends alert e-mails with.", "password"),
+}
+
+
+def _rule(alert: str, expr: str, for_: str, severity: str, summary: str, description: str) -> dict[str, Any]:
+    return {
+        "alert": alert,
+        "expr": expr,
+        "for": for_,
+        "labels": {"severity": severity},
+        "annotations": {"summary": summary, "description": description},
+    }
+
+
+def platform_rules(config: PlatformConfig) -> dict[str, Any]:
+    """``additionalPrometheusRulesMap`` value: one PrometheusRule named ``platform``."""
+    backup_seconds = BACKUP_MAX_AGE_HOURS * 3600
+    cert_seconds = CERT_MIN_DAYS * 86400
+    groups: list[dict[str, Any]] = [
+        {
+            "name": "platform.backups",
+            "rules": [
+                _rule(
+                    "VeleroBackupTooOld",
+                    f"time() - max by (schedule) (velero_backup_last_successful_timestamp{{schedule!=\"\"}}) > {backup_seconds}",
+                    "15m",
+                    "critical",
+                    "Velero schedule {{ $labels.schedule }}: no successful backup for more than "
+                    f"{BACKUP_MAX_AGE_HOURS}h",
+                    "Last success {{ $value | humanizeDuration }} ago. Check: velero backup get; "
+                    "velero backup logs <name>.",
+                ),
+                _rule(
+                    "VeleroBackupMetricsMissing",
+                    "absent(velero_backup_last_successful_timestamp)",
+                    f"{BACKUP_MAX_AGE_HOURS}h",
+                    "critical",
+                    "No Velero backup has ever succeeded, or Velero is not scraped",
+                    "velero_backup_last_successful_timestamp is absent. Check the velero pod in namespace infra "
+                    "and the Prometheus target 'podMonitor/metrics/velero'.",
+                ),
+            ],
+        },
+        {
+            "name": "platform.storage",
+            "rules": [
+                _rule(
+                    "PersistentVolumeClaimAlmostFull",
+                    "kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes > "
+                    f"{PVC_FULL_RATIO}",
+                    "10m",
+                    "warning",
+                    "PVC {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is above "
+                    f"{int(PVC_FULL_RATIO * 100)}% full",
+                    "{{ $value | humanizePercentage }} used. Grow the PVC (DO block storage expands online) "
+                    "or clean up.",
+                ),
+            ],
+        },
+        {
+            "name": "platform.workloads",
+            "rules": [
+                _rule(
+                    "PodCrashLooping",
+                    'max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}[5m]) >= 1',
+                    "15m",
+                    "warning",
+                    "Pod {{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }}) is crash-looping",
+                    "Check: kubectl -n {{ $labels.namespace }} logs {{ $labels.pod }} -c {{ $labels.container }} --previous",
+                ),
+            ],
+        },
+    ]
+    if config.infra.cert_manager:
+        groups.append(
+            {
+                "name": "platform.certificates",
+                "rules": [
+                    _rule(
+                        "CertificateExpiresSoon",
+                        f"certmanager_certificate_expiration_timestamp_seconds - time() < {cert_seconds}",
+                        "1h",
+                        "warning",
+                        "Certificate {{ $labels.namespace }}/{{ $labels.name }} expires in less than "
+                        f"{CERT_MIN_DAYS} days",
+                        "Renewal is stuck. Check: kubectl -n {{ $labels.namespace }} describe certificate "
+                        "{{ $labels.name }}; cert-manager logs in namespace infra.",
+                    ),
+                ],
+            }
+        )
+    return {"platform": {"groups": groups}}
+
+
+def _receiver(config: PlatformConfig) -> dict[str, Any]:
+    alerting = config.metrics.alerting
+    kind = alerting.receiver
+    receiver: dict[str, Any] = {"name": RECEIVER_NAME}
+    if kind == "none":
+        return receiver
+    key = RECEIVER_SECRETS[kind][2]
+    secret_file = f"{RECEIVER_SECRET_DIR}/{key}"
+    if kind == "webhook":
+        receiver["webhook_configs"] = [{"url_file": secret_file, "send_resolved": True}]
+    elif kind == "slack":
+        receiver["slack_configs"] = [{"api_url_file": secret_file, "send_resolved": True}]
+    elif kind == "email":
+        email = alerting.email
+        assert email is not None  # guaranteed by AlertingConfig's validator
+        receiver["email_configs"] = [
+            {
+                "to": email.to,
+                "from": email.sender,
+                "smarthost": email.smarthost,
+                "auth_username": email.username,
+                "auth_password_file": secret_file,
+                "require_tls": True,
+                "send_resolved": True,
+            }
+        ]
+    return receiver
+
+
+def alertmanager_config(config: PlatformConfig) -> dict[str, Any]:
+    """``alertmanager.config`` overrides: route everything to the operator receiver.
+
+    Watchdog (always firing, a dead-man's switch) and InfoInhibitor go to ``null``; the chart's
+    inhibit rules are kept (Helm merges maps; lists given here replace the chart's).
+    """
+    return {
+        "route": {
+            "receiver": RECEIVER_NAME,
+            "group_by": ["alertname", "namespace"],
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": "12h",
+            "routes": [
+                {"receiver": "null", "matchers": ['alertname = "Watchdog"']},
+                {"receiver": "null", "matchers": ['alertname = "InfoInhibitor"']},
+            ],
+        },
+        "receivers": [{"name": "null"}, _receiver(config)],
+    }
+
+
+def receiver_secret(config: PlatformConfig) -> tuple[str, str, str] | None:
+    """(variable name, description, Secret key) of the receiver's secret, or None (receiver ``none``)."""
+    return RECEIVER_SECRETS.get(config.metrics.alerting.receiver)
