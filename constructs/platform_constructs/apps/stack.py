@@ -12,19 +12,26 @@ from collections.abc import Callable
 from constructs import Construct
 
 from envs import PlatformConfig
+from platform_constructs.apps.analytics import Analytics
+from platform_constructs.apps.n8n import N8n
+from platform_constructs.apps.nextcloud import Nextcloud
+from platform_constructs.apps.registry import Registry
+from platform_constructs.apps.sentry import Sentry
+from platform_constructs.apps.twenty import Twenty
+from platform_constructs.apps.wordpress import Wordpress
 from platform_constructs.base.kubernetes import KubernetesStack
 
 AppComponent = Callable[..., Construct]
 
 # app name (= namespace, = config.apps.<name>) → component class. Order is construction order.
 APP_COMPONENTS: dict[str, AppComponent | None] = {
-    "wordpress": None,
-    "n8n": None,
-    "registry": None,
-    "analytics": None,
-    "twenty": None,
-    "nextcloud": None,
-    "sentry": None,
+    "wordpress": Wordpress,
+    "n8n": N8n,
+    "registry": Registry,
+    "analytics": Analytics,
+    "twenty": Twenty,
+    "nextcloud": Nextcloud,
+    "sentry": Sentry,
 }
 APP_NAMESPACES: dict[str, str] = {app: app for app in APP_COMPONENTS}
 

@@ -1,0 +1,109 @@
+"""Single-node ClickHouse for Sentry's Snuba: Altinity stable build (what getsentry/self-hosted
+pins), one StatefulSet replica with its data on a block PVC, no Keeper (Snuba's ``singleNode``
+mode creates non-replicated tables).
+
+The ``default`` user's password comes from a Secret mounted as ``users.d/``; the image's own
+user setup is skipped. ``config.d/`` (a ConfigMap) listens on all addresses, logs to the console
+and caps memory like self-hosted Sentry does.
+"""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_kubernetes.config_map_v1 import ConfigMapV1, ConfigMapV1Metadata
+from cdktf_cdktf_provider_kubernetes.secret_v1 import SecretV1, SecretV1Metadata
+from constructs import Construct
+
+from envs import PlatformConfig
+from platform_constructs.apps.common.service import cluster_service
+from platform_constructs.base.labels import workload_labels
+from platform_constructs.base.stack import LayerStack
+from platform_constructs.base.structs import build
+from platform_constructs.base.workload import Container, Pod, Probe, stateful_set
+from platform_constructs.versions import IMAGES
+
+HTTP_PORT = 8123
+TCP_PORT = 9000
+CLICKHOUSE_UID = "101"  # the image's clickhouse user
+DATA_DIR = "/var/lib/clickhouse"
+
+SERVER_CONFIG = """<clickhouse>
+    <listen_host>0.0.0.0</listen_host>
+    <logger><console>1</console><level>warning</level></logger>
+    <max_server_memory_usage_to_ram_ratio>0.8</max_server_memory_usage_to_ram_ratio>
+    <max_suspicious_broken_parts>400</max_suspicious_broken_parts>
+</clickhouse>
+"""
+
+
+def users_config(password: str) -> str:
+    return (
+        "<clickhouse><users><default>"
+        f"<password>{password}</password>"
+        "<networks><ip>::/0</ip></networks>"
+        "<access_management>1</access_management>"
+        "</default></users></clickhouse>\n"
+    )
+
+
+class ClickHouse(Construct):
+    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, namespace: str, name: str = "clickhouse") -> None:
+        super().__init__(scope, id_)
+        settings = config.apps.sentry
+        self.name = name
+        self.host = name
+        self.http_port = HTTP_PORT
+        self.tcp_port = TCP_PORT
+        self.secret_name = f"{name}-auth"
+        self.password_key = "password"  # noqa: S105 - a key name, not a secret
+        password = LayerStack.of(self).secret(
+            "sentry_clickhouse_password", "Password of the ClickHouse 'default' user used by Sentry/Snuba (alphanumeric)."
+        )
+        labels = workload_labels(name)
+        SecretV1(
+            self,
+            "auth",
+            metadata=build(SecretV1Metadata, {"name": self.secret_name, "namespace": namespace, "labels": labels}),
+            data={self.password_key: password, "users.xml": users_config(password)},
+        )
+        ConfigMapV1(
+            self,
+            "config",
+            metadata=build(ConfigMapV1Metadata, {"name": f"{name}-config", "namespace": namespace, "labels": labels}),
+            data={"sentry.xml": SERVER_CONFIG},
+        )
+        container = Container(
+            name="clickhouse",
+            image=IMAGES["clickhouse"],
+            memory_request=settings.clickhouse_memory_request,
+            memory_limit=settings.clickhouse_memory_limit,
+            cpu_request="250m",
+            ports={"http": HTTP_PORT, "tcp": TCP_PORT},
+            env={"CLICKHOUSE_SKIP_USER_SETUP": "1"},
+            mounts={
+                "data": DATA_DIR,
+                "config": "/etc/clickhouse-server/config.d",
+                "users": "/etc/clickhouse-server/users.d",
+                "logs": "/var/log/clickhouse-server",
+                "tmp": "/tmp",
+            },
+            readiness=Probe(port=HTTP_PORT, path="/ping", initial_delay_seconds=10),
+            liveness=Probe(port=HTTP_PORT, path="/ping", initial_delay_seconds=60, period_seconds=20),
+        )
+        volumes = [
+            {"name": "config", "config_map": {"name": f"{name}-config"}},
+            {"name": "users", "secret": {"secret_name": self.secret_name, "items": [{"key": "users.xml", "path": "sentry.xml"}]}},
+            {"name": "logs", "empty_dir": {"size_limit": "256Mi"}},
+            {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
+        ]
+        cluster_service(
+            self, "service", name=name, namespace=namespace, app=name, ports={"http": HTTP_PORT, "tcp": TCP_PORT}
+        )
+        self.workload = stateful_set(
+            self,
+            "statefulset",
+            name=name,
+            namespace=namespace,
+            service_name=name,
+            pod=Pod(containers=[container], volumes=volumes, run_as_user=CLICKHOUSE_UID),
+            volume_claims={"data": (config.storage.block_class, settings.clickhouse_storage)},
+        )

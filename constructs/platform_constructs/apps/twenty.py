@@ -1,0 +1,174 @@
+"""Twenty CRM at ``config.host("twenty")``.
+
+* plain Deployment of the official ``twentycrm/twenty`` image (upstream's chart is unpublished and
+  stale): one pod, ``Recreate`` (the server migrates the database at boot, so never two servers),
+  with two containers — ``server`` (HTTP 3000) and ``worker`` (BullMQ jobs, no migrations, no cron
+  registration) — so both see the same files;
+* files in local storage on an ``emptyDir``: ephemeral, as the brief asks (lost when the pod is
+  rescheduled). S3 storage (``STORAGE_TYPE=s3``) is possible upstream but deliberately not wired;
+* its own Postgres database (``data/catalog.py``) and a private Valkey with ``noeviction``;
+* ``APP_SECRET`` and ``ENCRYPTION_KEY`` from secrets, composed with the database and Valkey URLs
+  into the Secret ``twenty-env`` (no value ever in the pod spec);
+* network: ingress controller → 3000, egress to Postgres, its Valkey, and the internet (HTTPS and
+  SMTP submission: calendar/mail sync, webhooks, mail);
+* its own Velero schedule (namespace; the database is dumped by the data layer).
+"""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_kubernetes.secret_v1 import SecretV1, SecretV1Metadata
+from constructs import Construct
+
+from envs import PlatformConfig
+from platform_constructs.apps.common.service import cluster_service
+from platform_constructs.apps.common.valkey import Valkey
+from platform_constructs.base.backup import backup_schedule
+from platform_constructs.base.ingress import Route, public_ingress
+from platform_constructs.base.labels import workload_labels
+from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_to_service
+from platform_constructs.base.stack import LayerStack
+from platform_constructs.base.structs import build
+from platform_constructs.base.workload import Container, Pod, Probe, deployment
+from platform_constructs.capacity import memory_bytes
+from platform_constructs.data.catalog import DATA_NAMESPACE, database_for
+from platform_constructs.versions import IMAGES
+
+APP = "twenty"
+PORT = 3000
+NODE_UID = "1000"  # the image's `node` user (string: the provider types ids as strings)
+LOCAL_STORAGE = "/app/packages/twenty-server/.local-storage"
+ENV_SECRET = "twenty-env"  # noqa: S105 - a Secret's name
+
+
+def public_url(config: PlatformConfig, host: str) -> str:
+    return f"{'https' if config.infra.ingress.tls else 'http'}://{host}"
+
+
+class Twenty(Construct):
+    def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, namespace: str) -> None:
+        super().__init__(scope, id_)
+        settings = config.apps.twenty
+        stack = LayerStack.of(self)
+        db = database_for(APP)
+        host = config.host(APP)
+
+        valkey = Valkey(
+            self, "valkey", config=config, namespace=namespace, password_variable="twenty_valkey_password",  # noqa: S106 - a variable name
+            settings=settings.valkey,
+        )
+        valkey.allow_client(APP)
+
+        db_password = stack.secret(db.password_variable, "Password of the twenty Postgres user (alphanumeric: it goes in a URL).")
+        secret_env = {
+            "PG_DATABASE_URL": f"postgres://{db.user}:{db_password}@{db.engine.host}:{db.engine.port}/{db.database}",
+            "REDIS_URL": valkey.url(db=0),
+            "APP_SECRET": stack.secret("twenty_app_secret", "Twenty APP_SECRET (random, 32 bytes base64); never change it."),
+            "ENCRYPTION_KEY": stack.secret(
+                "twenty_encryption_key", "Twenty ENCRYPTION_KEY for secrets at rest (random, 32 bytes base64); never change it."
+            ),
+        }
+        env = {
+            "NODE_PORT": str(PORT),
+            "SERVER_URL": public_url(config, host),
+            "STORAGE_TYPE": "local",
+            "STORAGE_LOCAL_PATH": LOCAL_STORAGE,
+            "IS_CONFIG_VARIABLES_IN_DB_ENABLED": "false",  # configuration stays declarative (here)
+            "HOME": "/tmp",  # yarn and node write caches under $HOME; the root filesystem is read-only
+        }
+        if settings.smtp is not None:
+            smtp = settings.smtp
+            env |= {
+                "EMAIL_DRIVER": "smtp",
+                "EMAIL_SMTP_HOST": smtp.host,
+                "EMAIL_SMTP_PORT": str(smtp.port),
+                "EMAIL_SMTP_USER": smtp.username,
+                "EMAIL_FROM_ADDRESS": smtp.from_address,
+                "EMAIL_FROM_NAME": smtp.from_name or "Twenty",
+                "EMAIL_SYSTEM_ADDRESS": smtp.from_address,
+                "EMAIL_SMTP_NO_TLS": "true" if smtp.security == "none" else "false",
+            }
+            secret_env["EMAIL_SMTP_PASSWORD"] = stack.secret("twenty_smtp_password", "Password of Twenty's SMTP account.")
+        SecretV1(
+            self,
+            "env",
+            metadata=build(SecretV1Metadata, {"name": ENV_SECRET, "namespace": namespace, "labels": workload_labels(APP)}),
+            data=secret_env,
+        )
+
+        def heap(limit: str) -> str:
+            return f"--max-old-space-size={memory_bytes(limit) * 3 // 4 // 2**20}"
+
+        mounts = {"local-storage": LOCAL_STORAGE, "tmp": "/tmp"}
+        server = Container(
+            name="server",
+            image=IMAGES["twenty"],
+            memory_request=settings.server_memory_request,
+            memory_limit=settings.server_memory_limit,
+            cpu_request=settings.server_cpu_request,
+            ports={"http": PORT},
+            env=env | {"NODE_OPTIONS": heap(settings.server_memory_limit)},
+            env_from_secrets=[ENV_SECRET],
+            mounts=mounts,
+            # The first boot and every upgrade run migrations: liveness waits long before judging.
+            readiness=Probe(port=PORT, path="/healthz", initial_delay_seconds=30, period_seconds=10, failure_threshold=6),
+            liveness=Probe(port=PORT, path="/healthz", initial_delay_seconds=300, period_seconds=15, failure_threshold=6),
+        )
+        # The worker has no HTTP endpoint; it is useless without its queue, so probe that.
+        queue_check = Probe(
+            command=[
+                "node",
+                "-e",
+                f"require('net').connect({valkey.port}, '{valkey.host}')"
+                ".on('connect', () => process.exit(0)).on('error', () => process.exit(1))",
+            ],
+            initial_delay_seconds=20,
+            period_seconds=30,
+        )
+        worker = Container(
+            name="worker",
+            image=IMAGES["twenty"],
+            command=["yarn", "worker:prod"],
+            memory_request=settings.worker_memory_request,
+            memory_limit=settings.worker_memory_limit,
+            cpu_request=settings.worker_cpu_request,
+            env=env
+            | {
+                "NODE_OPTIONS": heap(settings.worker_memory_limit),
+                "DISABLE_DB_MIGRATIONS": "true",  # the server owns migrations
+                "DISABLE_CRON_JOBS_REGISTRATION": "true",
+            },
+            env_from_secrets=[ENV_SECRET],
+            mounts=mounts,
+            readiness=queue_check,
+            liveness=queue_check,
+        )
+        self.deployment = deployment(
+            self,
+            "deployment",
+            name=APP,
+            namespace=namespace,
+            recreate=True,
+            pod=Pod(
+                containers=[server, worker],
+                run_as_user=NODE_UID,
+                volumes=[
+                    {"name": "local-storage", "empty_dir": {"size_limit": settings.local_storage_limit}},
+                    {"name": "tmp", "empty_dir": {"size_limit": "512Mi"}},
+                ],
+            ),
+        )
+        cluster_service(self, "service", name=APP, namespace=namespace, app=APP, ports={"http": PORT})
+        public_ingress(
+            self, "ingress", config=config, name=APP, namespace=namespace, routes=[Route(host=host, service=APP, port=PORT)]
+        )
+
+        allow_from_ingress(self, "allow_ingress", namespace=namespace, app=APP, ports=[PORT])
+        allow_to_service(
+            self, "allow_postgres", namespace=namespace, app=APP, target_namespace=DATA_NAMESPACE,
+            target_app=db.engine.service, ports=[db.engine.port], name="allow-twenty-to-postgres",
+        )
+        allow_internet(self, "allow_internet", namespace=namespace, app=APP, ports=[443, 465, 587])
+
+        backup_schedule(
+            self, "backup", config=config, name="twenty-daily", namespaces=[APP], schedule=settings.backup_schedule
+        )
