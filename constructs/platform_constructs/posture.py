@@ -53,6 +53,8 @@ def _pod_findings(name: str, address: str, pod: Mapping[str, Any], long_running:
                 yield Finding("posture-non-root", name, address, f"{cname}: must run as non-root")
             if sc.get("allow_privilege_escalation") is not False:
                 yield Finding("posture-privilege-escalation", name, address, f"{cname}: allow_privilege_escalation must be false")
+            if sc.get("read_only_root_filesystem") is not True:
+                yield Finding("posture-read-only-root", name, address, f"{cname}: root filesystem must be read-only")
             if sc.get("privileged"):
                 yield Finding("posture-privileged", name, address, f"{cname}: privileged")
             caps = _one(sc.get("capabilities")) or {}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Refuses committing secrets in plaintext: used by pre-commit and mirrored by tests/security/test_hygiene.py.
+#   scripts/check-secret-files.sh FILE...      (pre-commit passes the staged files)
+#   scripts/check-secret-files.sh --all        (every file git tracks)
+# Fails when a file is a plaintext secrets file (secrets.tfvars, *.auto.tfvars*, decrypted copies, age keys,
+# kubeconfigs, state) or when a *.enc file is not SOPS-encrypted.
+set -euo pipefail
+
+usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; }
+
+case "${1:-}" in
+  -h|--help) usage; exit 0 ;;
+  "") echo "check-secret-files.sh: give files, or --all (try --help)" >&2; exit 2 ;;
+  --all) mapfile -t files < <(git ls-files) ;;
+  *) files=("$@") ;;
+esac
+
+status=0
+refuse() { echo "refused: $1: $2" >&2; status=1; }
+
+for file in "${files[@]}"; do
+  base=$(basename "$file")
+  case "$base" in
+    secrets.tfvars|*.auto.tfvars|*.auto.tfvars.json|*.tfvars.dec*|*.tfstate|*.tfstate.*|*.tfplan)
+      refuse "$file" "plaintext secrets/state must never be committed (it is git-ignored; use bin/sops-encrypt.sh)" ;;
+    keys.txt) refuse "$file" "looks like an age private key file" ;;
+  esac
+  case "$file" in
+    .kube/*|*/.kube/*) refuse "$file" "kubeconfigs hold cluster credentials (.kube/ is git-ignored)" ;;
+  esac
+  [ -f "$file" ] || continue
+  if grep -qE "AGE-SECRET-KEY-1[02-9AC-HJ-NP-Z]{58}" "$file" 2>/dev/null; then
+    refuse "$file" "contains an age private key"
+  fi
+  case "$base" in
+    *.enc)
+      if ! grep -q 'ENC\[AES256_GCM,' "$file" || ! grep -qE '"sops"|^sops:|sops_version' "$file"; then
+        refuse "$file" "a *.enc file must be SOPS-encrypted (bin/sops-encrypt.sh)"
+      fi ;;
+  esac
+done
+exit $status

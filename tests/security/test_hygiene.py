@@ -1,0 +1,65 @@
+"""Secret hygiene: the pre-commit checks, run in CI over the repository, and proven to bite."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHECK = REPO / "scripts" / "check-secret-files.sh"
+TOOLS = REPO / ".venv-tools" / "bin"
+
+
+def tracked_files() -> list[str]:
+    return subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_pre_commit_config_runs_the_checks_this_test_mirrors():
+    config = (REPO / ".pre-commit-config.yaml").read_text()
+    for hook in ("ruff", "scripts/check-secret-files.sh", "detect-secrets-hook --baseline .secrets.baseline"):
+        assert hook in config, f"pre-commit no longer runs {hook}"
+
+
+def test_no_plaintext_secret_file_is_tracked():
+    result = subprocess.run([str(CHECK), "--all"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_detect_secrets_finds_nothing_beyond_the_baseline():
+    files = [f for f in tracked_files() if not f.startswith("tests/__snapshots__/") and not f.endswith(".lock")]
+    result = subprocess.run(
+        [str(TOOLS / "detect-secrets-hook"), "--baseline", ".secrets.baseline", *files],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, f"detect-secrets found new secrets:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("secrets.tfvars", 'do_token = "dop_v1_real"\n'),
+        ("stacks/x/.secrets.auto.tfvars.json", "{}"),
+        ("terraform.tfstate", "{}"),
+        ("secrets.tfvars.enc", 'do_token = "not encrypted at all"\n'),
+        ("notes.txt", "AGE-SECRET-KEY-1" + "Q" * 58 + "\n"),
+        (".kube/config", "apiVersion: v1\n"),
+    ],
+)
+def test_the_hook_refuses_each_kind_of_plaintext_secret(tmp_path, name, content):
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    result = subprocess.run([str(CHECK), name], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1 and f"refused: {name}" in result.stderr
+
+
+def test_the_hook_accepts_a_sops_encrypted_file(tmp_path):
+    (tmp_path / "secrets.tfvars.enc").write_text(
+        '{"do_token": "ENC[AES256_GCM,data:abc,iv:def,tag:ghi,type:str]", "sops": {"version": "3.11.0"}}'
+    )
+    result = subprocess.run([str(CHECK), "secrets.tfvars.enc"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
