@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""``make doctor``: check every tool and file the chosen environment needs, one line per check.
+
+    APP_ENV=dev  make doctor        (or: .venv/bin/python scripts/doctor.py --env prod)
+
+Each failing line says how to fix it; the exit status is 1 when any check fails. Nothing is
+changed and no secret is decrypted: the age key is only matched against the recipients listed in
+``secrets.tfvars.enc``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "scripts" / "lib")]
+
+import tfsecrets  # noqa: E402
+
+from envs import ConfigError, PlatformConfig, load_config, resolve_env  # noqa: E402
+
+MIN_TOFU = (1, 10, 0)
+
+
+@dataclass
+class Result:
+    ok: bool
+    name: str
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"{'ok  ' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
+        return text if self.ok else f"{text}\n        fix: {self.fix}"
+
+
+def run(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str] | None:
+    if shutil.which(argv[0]) is None:
+        return None
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30, env=env)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def check_tofu(config: PlatformConfig) -> Result:
+    proc = run("tofu", "version")
+    if proc is None:
+        return Result(False, "OpenTofu", "tofu not found", "install OpenTofu >= 1.10 (https://opentofu.org/docs/intro/install/)")
+    version = tfsecrets.parse_version(proc.stdout)
+    if version is None or version < MIN_TOFU:
+        return Result(False, "OpenTofu", f"got {proc.stdout.splitlines()[0] if proc.stdout else '?'}", "upgrade to >= 1.10.0")
+    return Result(True, "OpenTofu", ".".join(map(str, version)))
+
+
+def check_kubectl(config: PlatformConfig) -> Result:
+    proc = run("kubectl", "version", "--client", "-o", "json")
+    if proc is None or proc.returncode != 0:
+        return Result(False, "kubectl", "not found", "install kubectl (https://kubernetes.io/docs/tasks/tools/)")
+    version = json.loads(proc.stdout or "{}").get("clientVersion", {}).get("gitVersion", "?")
+    return Result(True, "kubectl", version)
+
+
+def check_sops(config: PlatformConfig) -> Result:
+    sops = REPO / ".venv" / "bin" / "sops"
+    if not sops.exists():
+        return Result(False, "sops", "not in .venv", "run scripts/setup.sh")
+    return Result(True, "sops", str(sops.relative_to(REPO)))
+
+
+def _key_file() -> Path:
+    configured = os.environ.get("SOPS_AGE_KEY_FILE")
+    return Path(configured).expanduser() if configured else tfsecrets.default_key_file()
+
+
+def check_age_key(config: PlatformConfig) -> Result:
+    key = _key_file()
+    if not key.exists():
+        return Result(False, "age key", f"{key} missing", "run bin/age-init.sh (or export SOPS_AGE_KEY_FILE=<your key>)")
+    mode = stat.S_IMODE(key.stat().st_mode)
+    if mode & 0o077:
+        return Result(False, "age key", f"{key} is mode {mode:o}", f"chmod 600 {key}")
+    return Result(True, "age key", f"{key} (0600)")
+
+
+def check_secrets_file(config: PlatformConfig) -> Result:
+    enc = REPO / "secrets.tfvars.enc"
+    if not enc.exists():
+        return Result(False, "secrets", "secrets.tfvars.enc missing",
+                      "cp secrets.tfvars.example secrets.tfvars; fill it; bin/sops-encrypt.sh secrets.tfvars secrets.tfvars.enc")
+    key = _key_file()
+    if key.exists():
+        mine = set(tfsecrets.public_keys(key.read_text()))
+        recipients = set(tfsecrets.sops_recipients(enc.read_text()))
+        if not mine & recipients:
+            return Result(False, "secrets", "your age key is not a recipient of secrets.tfvars.enc",
+                          "ask a teammate to add your public key to sops.yaml and run sops updatekeys (docs/secrets.md)")
+    return Result(True, "secrets", "secrets.tfvars.enc readable with your key")
+
+
+def _kubeconfig(config: PlatformConfig) -> Path:
+    path = config.kube.config_path
+    if path.startswith("~"):
+        return Path(path).expanduser()
+    return (REPO / "cdktf.out" / "stacks" / "x" / path).resolve()  # relative to a stack dir
+
+
+def check_kubeconfig(config: PlatformConfig) -> Result:
+    path = _kubeconfig(config)
+    fix = "bin/refresh-kubeconfig.sh" if config.is_prod else "start your cluster (minikube start / docker-desktop)"
+    if not path.exists():
+        return Result(False, "kubeconfig", f"{path} missing", fix)
+    proc = run("kubectl", "config", "get-contexts", "-o", "name", env={**os.environ, "KUBECONFIG": str(path)})
+    contexts = proc.stdout.split() if proc and proc.returncode == 0 else []
+    if config.kube.context not in contexts:
+        return Result(False, "kubeconfig", f"context {config.kube.context!r} not in {path}", fix)
+    return Result(True, "kubeconfig", f"{path} has context {config.kube.context}")
+
+
+def check_doctl(config: PlatformConfig) -> Result:
+    proc = run("doctl", "account", "get")
+    if proc is None:
+        return Result(False, "doctl", "not found", "install doctl (https://docs.digitalocean.com/reference/doctl/how-to/install/)")
+    if proc.returncode != 0:
+        return Result(False, "doctl", "not authenticated", "doctl auth init")
+    return Result(True, "doctl", "authenticated")
+
+
+def check_spaces_credentials(config: PlatformConfig) -> Result:
+    missing = [v for v in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if not os.environ.get(v)]
+    if missing:
+        return Result(False, "state backend", f"{', '.join(missing)} not set",
+                      "export the Spaces key of the state bucket (docs/secrets.md)")
+    return Result(True, "state backend", f"Spaces bucket {config.state.bucket}")
+
+
+def check_minikube_addon(config: PlatformConfig) -> Result:
+    if config.kube.context != "minikube":
+        return Result(True, "ingress", f"context {config.kube.context}: nothing to check")
+    if config.infra.ingress.controller != "minikube-addon":
+        return Result(True, "ingress", "Traefik from the infra stack (no addon needed)")
+    proc = run("minikube", "addons", "list", "-o", "json")
+    if proc is None:
+        return Result(False, "ingress", "minikube not found", "install minikube (https://minikube.sigs.k8s.io/docs/start/)")
+    status = json.loads(proc.stdout or "{}").get("ingress", {}).get("Status")
+    if status != "enabled":
+        return Result(False, "ingress", "minikube ingress addon is off", "minikube addons enable ingress")
+    return Result(True, "ingress", "minikube ingress addon enabled")
+
+
+def check_network_policies(config: PlatformConfig) -> Result:
+    if config.kube.context != "minikube":
+        return Result(True, "CNI", "managed cluster CNI (Cilium on DOKS) enforces NetworkPolicies")
+    proc = run("kubectl", "--context", "minikube", "-n", "kube-system", "get", "daemonsets", "-o", "name")
+    names = proc.stdout if proc and proc.returncode == 0 else ""
+    if not any(cni in names for cni in ("calico", "cilium")):
+        return Result(False, "CNI", "no policy-enforcing CNI: NetworkPolicies are ignored",
+                      "minikube delete && minikube start --cni=calico")
+    return Result(True, "CNI", "NetworkPolicies are enforced")
+
+
+COMMON: list[Callable[[PlatformConfig], Result]] = [
+    check_tofu, check_kubectl, check_sops, check_age_key, check_secrets_file, check_kubeconfig
+]
+PROD: list[Callable[[PlatformConfig], Result]] = [check_doctl, check_spaces_credentials]
+DEV: list[Callable[[PlatformConfig], Result]] = [check_minikube_addon, check_network_policies]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default=None, help="dev or prod (default: $APP_ENV, else dev)")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(resolve_env(args.env or os.environ.get("APP_ENV")), use_local_files=True)
+    except ConfigError as exc:
+        print(f"FAIL  config: {exc}", file=sys.stderr)
+        return 1
+    checks = COMMON + (PROD if config.is_prod else DEV)
+    results = [check(config) for check in checks]
+    print(f"doctor: APP_ENV={config.env}")
+    for result in results:
+        print(result.line())
+    failed = sum(not r.ok for r in results)
+    print(f"{len(results) - failed} ok, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
