@@ -9,7 +9,12 @@ plus ``allow-dns``. Components then call one function per dependency:
 * ``allow_from_namespaces`` — the serving side of the same edge (e.g. ``data`` accepts an app);
 * ``allow_internet``        — egress to the public internet (HTTPS/HTTP/SMTP ports) only;
 * ``allow_prometheus``      — Prometheus (namespace ``metrics``) scrapes a metrics port;
-* ``allow_same_namespace``  — pods of one namespace talk to each other (app + its Redis, …).
+* ``allow_same_namespace``  — pods of one namespace talk to each other (app + its Redis, …);
+* ``allow_from_apps`` / ``allow_from_layers`` / ``allow_to_layers`` — edges to named pods or whole layers;
+* ``allow_api_server`` / ``allow_to_nodes`` / ``allow_from_anywhere`` — cluster endpoints and edge traffic
+  whose addresses are not pods (any address, on named ports only).
+
+Each is one rule built by ``_rule``; only ``default_deny`` and ``allow_same_namespace`` are shaped differently.
 
 Dev note: minikube enforces NetworkPolicies only with a CNI that implements them
 (``minikube start --cni=calico``); see the README.
@@ -58,6 +63,32 @@ def _ports(ports: Sequence[int], protocol: str = "TCP") -> list[dict[str, str]]:
     return [{"port": str(p), "protocol": protocol} for p in ports]
 
 
+def _pods_in(apps: Sequence[str] | None) -> dict[str, Any]:
+    if not apps:
+        return {}
+    return {"match_expressions": [{"key": NAME_LABEL, "operator": "In", "values": sorted(apps)}]}
+
+
+def _in_layers(layers: Sequence[str]) -> dict[str, Any]:
+    return {"namespace_selector": {"match_expressions": [{"key": LAYER_LABEL, "operator": "In", "values": sorted(layers)}]}}
+
+
+ANYWHERE: dict[str, Any] = {"ip_block": {"cidr": "0.0.0.0/0"}}
+INTERNET: dict[str, Any] = {"ip_block": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}
+
+
+def _rule(
+    scope: Construct, id_: str, *, direction: str, name: str, namespace: str, pods: Mapping[str, Any],
+    peers: Sequence[Mapping[str, Any]], ports: Sequence[int] | None,
+) -> NetworkPolicyV1:
+    """One policy with one rule: ``direction`` is "Ingress" (from ``peers``) or "Egress" (to ``peers``)."""
+    rule: dict[str, Any] = {"from" if direction == "Ingress" else "to": [dict(p) for p in peers]}
+    if ports is not None:
+        rule["ports"] = _ports(ports)
+    spec = {"pod_selector": dict(pods), "policy_types": [direction], direction.lower(): [rule]}
+    return _policy(scope, id_, name=name, namespace=namespace, spec=spec)
+
+
 def default_deny(scope: Construct, namespace: str, *, ns_key: str) -> None:
     """Deny all ingress and egress in ``namespace`` except DNS to kube-system."""
     _policy(
@@ -88,17 +119,9 @@ def default_deny(scope: Construct, namespace: str, *, ns_key: str) -> None:
 def allow_from_ingress(
     scope: Construct, id_: str, *, namespace: str, app: str, ports: Sequence[int], name: str | None = None
 ) -> None:
-    _policy(
-        scope,
-        id_,
-        name=name or f"allow-ingress-controller-to-{app}",
-        namespace=namespace,
-        spec={
-            "pod_selector": _pods(app),
-            "policy_types": ["Ingress"],
-            "ingress": [{"from": [{"namespace_selector": _ns(*INGRESS_CONTROLLER_NAMESPACES)}], "ports": _ports(ports)}],
-        },
-    )
+    """Ingress to ``app`` on ``ports`` from the ingress controller's namespace."""
+    _rule(scope, id_, direction="Ingress", name=name or f"allow-ingress-controller-to-{app}", namespace=namespace,
+          pods=_pods(app), peers=[{"namespace_selector": _ns(*INGRESS_CONTROLLER_NAMESPACES)}], ports=ports)
 
 
 def allow_to_service(
@@ -109,13 +132,7 @@ def allow_to_service(
     peer: dict[str, Any] = {"namespace_selector": _ns(target_namespace)}
     if target_app:
         peer["pod_selector"] = _pods(target_app)
-    _policy(
-        scope,
-        id_,
-        name=name,
-        namespace=namespace,
-        spec={"pod_selector": _pods(app), "policy_types": ["Egress"], "egress": [{"to": [peer], "ports": _ports(ports)}]},
-    )
+    _rule(scope, id_, direction="Egress", name=name, namespace=namespace, pods=_pods(app), peers=[peer], ports=ports)
 
 
 def allow_from_namespaces(
@@ -123,50 +140,22 @@ def allow_from_namespaces(
     name: str,
 ) -> None:
     """Ingress to ``app`` in ``namespace`` from any pod of the ``sources`` namespaces."""
-    _policy(
-        scope,
-        id_,
-        name=name,
-        namespace=namespace,
-        spec={
-            "pod_selector": _pods(app),
-            "policy_types": ["Ingress"],
-            "ingress": [{"from": [{"namespace_selector": _ns(*sorted(sources))}], "ports": _ports(ports)}],
-        },
-    )
+    _rule(scope, id_, direction="Ingress", name=name, namespace=namespace, pods=_pods(app),
+          peers=[{"namespace_selector": _ns(*sorted(sources))}], ports=ports)
 
 
 def allow_internet(
     scope: Construct, id_: str, *, namespace: str, app: str | None, ports: Sequence[int] = (443,), name: str | None = None
 ) -> None:
     """Egress to public addresses only (private ranges excluded) on ``ports``."""
-    _policy(
-        scope,
-        id_,
-        name=name or f"allow-internet-{app or 'all'}",
-        namespace=namespace,
-        spec={
-            "pod_selector": _pods(app),
-            "policy_types": ["Egress"],
-            "egress": [
-                {"to": [{"ip_block": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}], "ports": _ports(ports)}
-            ],
-        },
-    )
+    _rule(scope, id_, direction="Egress", name=name or f"allow-internet-{app or 'all'}", namespace=namespace,
+          pods=_pods(app), peers=[INTERNET], ports=ports)
 
 
 def allow_prometheus(scope: Construct, id_: str, *, namespace: str, app: str | None, ports: Sequence[int]) -> None:
-    _policy(
-        scope,
-        id_,
-        name=f"allow-prometheus-to-{app or 'all'}",
-        namespace=namespace,
-        spec={
-            "pod_selector": _pods(app),
-            "policy_types": ["Ingress"],
-            "ingress": [{"from": [{"namespace_selector": _ns(METRICS_NAMESPACE)}], "ports": _ports(ports)}],
-        },
-    )
+    """Ingress to ``app`` on its metrics ``ports`` from Prometheus (namespace ``metrics``)."""
+    _rule(scope, id_, direction="Ingress", name=f"allow-prometheus-to-{app or 'all'}", namespace=namespace,
+          pods=_pods(app), peers=[{"namespace_selector": _ns(METRICS_NAMESPACE)}], ports=ports)
 
 
 def allow_same_namespace(scope: Construct, id_: str, *, namespace: str) -> None:
@@ -185,15 +174,6 @@ def allow_same_namespace(scope: Construct, id_: str, *, namespace: str) -> None:
     )
 
 
-# --- infra layer additions -----------------------------------------------------------------------
-
-
-def _pods_in(apps: Sequence[str] | None) -> dict[str, Any]:
-    if not apps:
-        return {}
-    return {"match_expressions": [{"key": NAME_LABEL, "operator": "In", "values": sorted(apps)}]}
-
-
 def allow_api_server(
     scope: Construct, id_: str, *, namespace: str, apps: Sequence[str] | None, name: str = "allow-api-server"
 ) -> None:
@@ -202,32 +182,13 @@ def allow_api_server(
     The API server's address is not a pod and differs per cluster (DOKS: a public control-plane
     address; minikube: a node IP), so a narrower peer would break one of them.
     """
-    _policy(
-        scope,
-        id_,
-        name=name,
-        namespace=namespace,
-        spec={
-            "pod_selector": _pods_in(apps),
-            "policy_types": ["Egress"],
-            "egress": [{"to": [{"ip_block": {"cidr": "0.0.0.0/0"}}], "ports": _ports([443, 6443])}],
-        },
-    )
+    _rule(scope, id_, direction="Egress", name=name, namespace=namespace, pods=_pods_in(apps), peers=[ANYWHERE],
+          ports=[443, 6443])
 
 
 def allow_from_anywhere(scope: Construct, id_: str, *, namespace: str, app: str, ports: Sequence[int], name: str) -> None:
     """Ingress to ``app`` from any address on ``ports`` (the edge proxy, or a webhook the API server calls)."""
-    _policy(
-        scope,
-        id_,
-        name=name,
-        namespace=namespace,
-        spec={
-            "pod_selector": _pods(app),
-            "policy_types": ["Ingress"],
-            "ingress": [{"from": [{"ip_block": {"cidr": "0.0.0.0/0"}}], "ports": _ports(ports)}],
-        },
-    )
+    _rule(scope, id_, direction="Ingress", name=name, namespace=namespace, pods=_pods(app), peers=[ANYWHERE], ports=ports)
 
 
 def allow_from_apps(
@@ -235,22 +196,8 @@ def allow_from_apps(
     ports: Sequence[int], name: str,
 ) -> None:
     """Ingress to ``app`` from the pods named ``source_apps`` of ``source_namespace`` only."""
-    _policy(
-        scope,
-        id_,
-        name=name,
-        namespace=namespace,
-        spec={
-            "pod_selector": _pods(app),
-            "policy_types": ["Ingress"],
-            "ingress": [
-                {
-                    "from": [{"namespace_selector": _ns(source_namespace), "pod_selector": _pods_in(source_apps)}],
-                    "ports": _ports(ports),
-                }
-            ],
-        },
-    )
+    peer = {"namespace_selector": _ns(source_namespace), "pod_selector": _pods_in(source_apps)}
+    _rule(scope, id_, direction="Ingress", name=name, namespace=namespace, pods=_pods(app), peers=[peer], ports=ports)
 
 
 def allow_to_layers(scope: Construct, id_: str, *, namespace: str, app: str, layers: Sequence[str], name: str) -> None:
@@ -259,24 +206,8 @@ def allow_to_layers(scope: Construct, id_: str, *, namespace: str, app: str, lay
     For the ingress controller, which proxies to whatever port each app's Service declares; the
     serving side still opens only its own port (``allow_from_ingress``).
     """
-    _policy(
-        scope,
-        id_,
-        name=name,
-        namespace=namespace,
-        spec={
-            "pod_selector": _pods(app),
-            "policy_types": ["Egress"],
-            "egress": [
-                {"to": [{"namespace_selector": {"match_expressions": [
-                    {"key": LAYER_LABEL, "operator": "In", "values": sorted(layers)}
-                ]}}]}
-            ],
-        },
-    )
-
-
-# --- metrics layer additions ---------------------------------------------------------------------
+    _rule(scope, id_, direction="Egress", name=name, namespace=namespace, pods=_pods(app), peers=[_in_layers(layers)],
+          ports=None)
 
 
 def allow_to_nodes(scope: Construct, id_: str, *, namespace: str, app: str, ports: Sequence[int], name: str) -> None:
@@ -284,38 +215,12 @@ def allow_to_nodes(scope: Construct, id_: str, *, namespace: str, app: str, port
 
     Node IPs are not pods and are only known at run time, so the peer is any address.
     """
-    _policy(
-        scope,
-        id_,
-        name=name,
-        namespace=namespace,
-        spec={
-            "pod_selector": _pods(app),
-            "policy_types": ["Egress"],
-            "egress": [{"to": [{"ip_block": {"cidr": "0.0.0.0/0"}}], "ports": _ports(ports)}],
-        },
-    )
+    _rule(scope, id_, direction="Egress", name=name, namespace=namespace, pods=_pods(app), peers=[ANYWHERE], ports=ports)
 
 
 def allow_from_layers(
     scope: Construct, id_: str, *, namespace: str, app: str, layers: Sequence[str], ports: Sequence[int], name: str
 ) -> None:
     """Ingress to ``app`` on ``ports`` from every namespace labelled with one of ``layers`` (e.g. all apps)."""
-    _policy(
-        scope,
-        id_,
-        name=name,
-        namespace=namespace,
-        spec={
-            "pod_selector": _pods(app),
-            "policy_types": ["Ingress"],
-            "ingress": [
-                {
-                    "from": [{"namespace_selector": {"match_expressions": [
-                        {"key": LAYER_LABEL, "operator": "In", "values": sorted(layers)}
-                    ]}}],
-                    "ports": _ports(ports),
-                }
-            ],
-        },
-    )
+    _rule(scope, id_, direction="Ingress", name=name, namespace=namespace, pods=_pods(app), peers=[_in_layers(layers)],
+          ports=ports)
