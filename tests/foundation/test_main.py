@@ -32,3 +32,19 @@ def test_bad_local_override_fails_before_synth(tmp_path):
     result = run_main("--outdir", str(tmp_path / "out"), env={"APP_ENV": "dev", "ROOT_DOMAIN": "nope"})
     assert result.returncode == 2
     assert "root_domain" in result.stderr
+
+
+def test_cdktf_json_app_command_writes_the_stacks(tmp_path):
+    """`cdktf synth` runs cdktf.json's "app" from the repo root with CDKTF_OUTDIR set: do exactly that."""
+    import json
+    import shlex
+
+    app = json.loads((REPO / "cdktf.json").read_text())["app"]
+    outdir = tmp_path / "cdktf.out"
+    result = subprocess.run(
+        shlex.split(app), cwd=REPO, env={**os.environ, "CDKTF_OUTDIR": str(outdir), "APP_ENV": "prod"},
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    stacks = sorted(p.parent.name for p in outdir.glob("stacks/*/cdk.tf.json"))
+    assert stacks == sorted(f"prod-{layer}" for layer in ("cluster", "infra", "data", "metrics", "apps"))

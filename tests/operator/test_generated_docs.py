@@ -36,3 +36,9 @@ def test_architecture_diagram_shows_each_env_and_its_hosts(synthesized, configs)
         assert f"## {env}" in text
         assert f"https {config.host('n8n')}" in text, f"{env}: n8n host missing from the diagram"
     assert "stack prod-cluster" in text and "stack dev-cluster" not in text
+
+
+def test_waivers_doc_is_current(synthesized):
+    assert (REPO / "docs" / "waivers.md").read_text() == gen_docs.waivers(synthesized), (
+        "docs/waivers.md is out of date: run `make docs`"
+    )
