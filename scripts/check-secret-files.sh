@@ -6,12 +6,16 @@
 # kubeconfigs, state) or when a *.enc file is not SOPS-encrypted.
 set -euo pipefail
 
-usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() {
+  echo "Usage: scripts/check-secret-files.sh FILE... | --all"
+  sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+}
 
 case "${1:-}" in
   -h|--help) usage; exit 0 ;;
   "") echo "check-secret-files.sh: give files, or --all (try --help)" >&2; exit 2 ;;
   --all) mapfile -t files < <(git ls-files) ;;
+  -*) echo "check-secret-files.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   *) files=("$@") ;;
 esac
 
@@ -19,7 +23,7 @@ status=0
 refuse() { echo "refused: $1: $2" >&2; status=1; }
 
 for file in "${files[@]}"; do
-  base=$(basename "$file")
+  base=$(basename -- "$file")
   case "$base" in
     secrets.tfvars|*.auto.tfvars|*.auto.tfvars.json|*.tfvars.dec*|*.tfstate|*.tfstate.*|*.tfplan)
       refuse "$file" "plaintext secrets/state must never be committed (it is git-ignored; use bin/sops-encrypt.sh)" ;;

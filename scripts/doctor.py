@@ -37,10 +37,13 @@ class Result:
     name: str
     detail: str
     fix: str = ""
+    warning: bool = False
+    """Passes, but the operator should know (printed as WARN with its fix)."""
 
     def line(self) -> str:
-        text = f"{'ok  ' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
-        return text if self.ok else f"{text}\n        fix: {self.fix}"
+        status = "FAIL" if not self.ok else "WARN" if self.warning else "ok  "
+        text = f"{status}  {self.name}: {self.detail}"
+        return f"{text}\n        fix: {self.fix}" if self.fix and (not self.ok or self.warning) else text
 
 
 def run(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str] | None:
@@ -93,25 +96,27 @@ def check_age_key(config: PlatformConfig) -> Result:
 
 
 def check_secrets_file(config: PlatformConfig) -> Result:
-    enc = REPO / "secrets.tfvars.enc"
+    enc = Path(os.environ.get("SECRETS_FILE") or REPO / "secrets.tfvars.enc")
     if not enc.exists():
-        return Result(False, "secrets", "secrets.tfvars.enc missing",
+        return Result(False, "secrets", f"{enc} missing",
                       "cp secrets.tfvars.example secrets.tfvars; fill it; bin/sops-encrypt.sh secrets.tfvars secrets.tfvars.enc")
     key = _key_file()
     if key.exists():
         mine = set(tfsecrets.public_keys(key.read_text()))
         recipients = set(tfsecrets.sops_recipients(enc.read_text()))
         if not mine & recipients:
-            return Result(False, "secrets", "your age key is not a recipient of secrets.tfvars.enc",
+            return Result(False, "secrets", f"your age key is not a recipient of {enc.name}",
                           "ask a teammate to add your public key to sops.yaml and run sops updatekeys (docs/secrets.md)")
-    return Result(True, "secrets", "secrets.tfvars.enc readable with your key")
+    return Result(True, "secrets", f"{enc.name} readable with your key")
 
 
 def _kubeconfig(config: PlatformConfig) -> Path:
     path = config.kube.config_path
     if path.startswith("~"):
         return Path(path).expanduser()
-    return (REPO / "cdktf.out" / "stacks" / "x" / path).resolve()  # relative to a stack dir
+    outdir = Path(os.environ.get("CDKTF_OUTDIR") or "cdktf.out")
+    outdir = outdir if outdir.is_absolute() else REPO / outdir
+    return (outdir / "stacks" / "x" / path).resolve()  # tofu reads it relative to a stack dir
 
 
 def check_kubeconfig(config: PlatformConfig) -> Result:
@@ -144,10 +149,11 @@ def check_spaces_credentials(config: PlatformConfig) -> Result:
 
 
 def check_minikube_addon(config: PlatformConfig) -> Result:
-    if config.kube.context != "minikube":
-        return Result(True, "ingress", f"context {config.kube.context}: nothing to check")
     if config.infra.ingress.controller != "minikube-addon":
         return Result(True, "ingress", "Traefik from the infra stack (no addon needed)")
+    if config.kube.context != "minikube":
+        return Result(False, "ingress", f"controller 'minikube-addon' but context {config.kube.context!r} has no such addon",
+                      'set [infra.ingress] controller = "traefik" and class_name = "traefik" in envs/dev.local.toml')
     proc = run("minikube", "addons", "list", "-o", "json")
     if proc is None:
         return Result(False, "ingress", "minikube not found", "install minikube (https://minikube.sigs.k8s.io/docs/start/)")
@@ -159,7 +165,8 @@ def check_minikube_addon(config: PlatformConfig) -> Result:
 
 def check_network_policies(config: PlatformConfig) -> Result:
     if config.kube.context != "minikube":
-        return Result(True, "CNI", "managed cluster CNI (Cilium on DOKS) enforces NetworkPolicies")
+        return Result(True, "CNI", f"context {config.kube.context!r}: cannot tell whether NetworkPolicies are enforced",
+                      "docker-desktop ignores NetworkPolicies: use minikube --cni=calico to test them", warning=True)
     proc = run("kubectl", "--context", "minikube", "-n", "kube-system", "get", "daemonsets", "-o", "name")
     names = proc.stdout if proc and proc.returncode == 0 else ""
     if not any(cni in names for cni in ("calico", "cilium")):

@@ -161,7 +161,7 @@ def _env_diagram(env: str, stacks: dict[str, dict[str, Any]]) -> list[str]:
                 meta = _one(body.get("metadata")) or {}
                 add(meta.get("namespace", "?"), f"{kind} {meta.get('name')}")
         for body in resources.get("helm_release", {}).values():
-            add(body.get("namespace", "?"), f"Helm {body.get('chart', '').split('/')[-1]} {body.get('version', '')}")
+            add(body.get("namespace", "?"), f"Helm {body.get('name', '')} {body.get('version', '')}")
         for body in resources.get("kubernetes_ingress_v1", {}).values():
             meta, spec = _one(body.get("metadata")) or {}, _one(body.get("spec")) or {}
             for rule in spec.get("rule", []):

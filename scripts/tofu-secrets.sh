@@ -140,6 +140,10 @@ main() {
   local plan names=() name dir
   plan=$(tfsecrets plan --outdir "$OUTDIR" --env "$env" ${stack:+--stack "$stack"}) || exit 1
   while IFS=$'\t' read -r name dir; do names+=("$name"); STACK_DIRS+=("$dir"); done <<<"$plan"
+  if is_destroy "$@"; then  # tear down in reverse apply order: apps before the data they use
+    reverse names; reverse STACK_DIRS
+    note "destroy: stacks run in reverse apply order (${names[*]})"
+  fi
 
   umask 077
   local secrets
@@ -173,6 +177,23 @@ main() {
   done
   summary "$n" 0 "${names[@]}"
   note "done: tofu $1 on ${n} stack(s) of $env"
+}
+
+# is_destroy <tofu args...>: true for `destroy`, or `plan`/`apply` with -destroy.
+is_destroy() {
+  [ "${1:-}" = destroy ] && return 0
+  local arg
+  for arg in "$@"; do [ "$arg" = -destroy ] && return 0; done
+  return 1
+}
+
+# reverse <array name>: reverse a bash array in place.
+reverse() {
+  local -n ref=$1
+  local -a out=()
+  local i
+  for ((i = ${#ref[@]} - 1; i >= 0; i--)); do out+=("${ref[i]}"); done
+  ref=("${out[@]}")
 }
 
 # summary <index reached> <rc> <stack names...>: one line per stack (ok / FAILED / not run).

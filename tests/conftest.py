@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +39,3 @@ def stacks(synthesized: Path) -> dict[str, dict[str, Any]]:
         path.parent.name: json.loads(path.read_text())
         for path in sorted((synthesized / "stacks").glob("*/cdk.tf.json"))
     }
-
-
-def resources_of(stack: Mapping[str, Any], rtype: str) -> dict[str, Any]:
-    """Resources of one type in a synthesized stack, by logical name."""
-    return stack.get("resource", {}).get(rtype, {})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import resources_of
 from support.apps1 import (  # noqa: F401 - fixtures
     apps1_variant,
     apps1_variant_configs,
@@ -20,6 +19,7 @@ from support.apps1 import (  # noqa: F401 - fixtures
     secret_data,
     volumes,
 )
+from support.synth import resources_of
 
 from platform_constructs.versions import IMAGES
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import resources_of
 from support.apps2 import all_apps_configs, all_apps_stacks, in_namespace, ingress_routes, named, policies, release, schedules
+from support.synth import resources_of
 
 ENVS = ("dev", "prod")
 __all__ = ["all_apps_configs", "all_apps_stacks"]

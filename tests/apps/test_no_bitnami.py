@@ -7,8 +7,8 @@ The Chart.yaml dependencies of the two charts with Bitnami subcharts are listed 
 from __future__ import annotations
 
 import pytest
-from conftest import resources_of
 from support.apps2 import all_apps_configs, all_apps_stacks, release
+from support.synth import resources_of
 
 from platform_constructs.rules import helm_values, images_pinned, no_bitnami
 

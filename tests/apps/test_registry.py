@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import resources_of
 from support.apps1 import (  # noqa: F401 - fixtures
     apps1_variant,
     apps1_variant_configs,
@@ -21,6 +20,7 @@ from support.apps1 import (  # noqa: F401 - fixtures
     secret_data,
     volumes,
 )
+from support.synth import resources_of
 
 from platform_constructs.versions import IMAGES
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import resources_of
 from support.apps2 import (
     all_apps_configs,
     all_apps_stacks,
@@ -16,6 +15,7 @@ from support.apps2 import (
     release,
     schedules,
 )
+from support.synth import resources_of
 
 from platform_constructs.base.ingress import WAF_MIDDLEWARE_REF, WAF_WAIVER_ANNOTATION
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import resources_of
 from support.apps2 import containers, named, one, pod_spec, policies
+from support.synth import resources_of
 
 from platform_constructs.apps.common.valkey import valkey_conf
 

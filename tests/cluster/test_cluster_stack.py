@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import resources_of
+from support.synth import resources_of
 
 from envs.sections.cluster import DOKS_MAINTENANCE_HOURS, maintenance_conflict
 from platform_constructs.base.buckets import media_bucket, s3_endpoint, velero_bucket

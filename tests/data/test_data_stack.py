@@ -7,8 +7,8 @@ import re
 from dataclasses import replace
 
 import pytest
-from conftest import resources_of
 from support.data import dump_script, init_job, init_plain_env, job_container
+from support.synth import resources_of
 
 from platform_constructs.data.catalog import APP_DATABASES, ENGINES, MARIADB, POSTGRES, enabled_databases
 from platform_constructs.data.init_jobs import inputs_hash

@@ -6,7 +6,7 @@ import itertools
 import json
 
 import pytest
-from conftest import resources_of
+from support.synth import resources_of
 
 from platform_constructs.versions import PROVIDERS
 

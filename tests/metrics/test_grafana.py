@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO, resources_of
 from support.metrics import by_name, release_values, unescape_tofu
+from support.synth import REPO, resources_of
 
 DASHBOARDS = sorted((REPO / "constructs/platform_constructs/metrics/dashboards").glob("*.json"))
 ENVS = ("dev", "prod")

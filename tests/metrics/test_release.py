@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import resources_of
 from support.metrics import by_name, release_values, the_release, variant  # noqa: F401
+from support.synth import resources_of
 
 from platform_constructs.versions import CHARTS
 

@@ -42,6 +42,16 @@ def test_runs_every_stack_in_apply_order_with_only_its_secrets(encrypted: Sandbo
     assert box.leftovers() == [], "no decrypted file survives, and nothing is written to TMPDIR"
 
 
+@pytest.mark.parametrize("args", [["destroy"], ["plan", "-destroy"], ["apply", "-destroy", "-auto-approve"]])
+def test_destroy_runs_in_reverse_apply_order(encrypted: Sandbox, args: list[str]) -> None:
+    """Apps go before the data, metrics and infra they depend on."""
+    box = encrypted
+    res = box.run(WRAPPER, *args, env={"APP_ENV": "prod", **SPACES})
+    assert res.returncode == 0, res.stderr
+    assert [c["stack"] for c in commands(box, args[0])] == list(reversed(ORDER["prod"]))
+    assert box.leftovers() == []
+
+
 def test_init_runs_once_when_dot_terraform_is_missing(encrypted: Sandbox) -> None:
     box = encrypted
     for name in ("dev-infra", "dev-data"):

@@ -27,15 +27,24 @@ def test_no_plaintext_secret_file_is_tracked():
     assert result.returncode == 0, result.stderr
 
 
-def test_detect_secrets_finds_nothing_beyond_the_baseline():
-    files = [f for f in tracked_files() if not f.startswith("tests/__snapshots__/") and not f.endswith(".lock")]
+def test_detect_secrets_finds_nothing_beyond_the_baseline(tmp_path):
+    """Same check as the pre-commit hook, on a copy of the baseline (the hook rewrites line numbers)."""
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text((REPO / ".secrets.baseline").read_text())
+    files = [
+        f for f in tracked_files()
+        if not f.startswith("tests/__snapshots__/") and not f.endswith(".lock") and f != ".secrets.baseline"
+    ]
     result = subprocess.run(
-        [str(TOOLS / "detect-secrets-hook"), "--baseline", ".secrets.baseline", *files],
+        [str(TOOLS / "detect-secrets-hook"), "--baseline", str(baseline), *files],
         cwd=REPO,
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 0, f"detect-secrets found new secrets:\n{result.stdout}{result.stderr}"
+    # 0: clean; 3: only the copy's line numbers were refreshed; 1: a secret the baseline does not know.
+    assert result.returncode in (0, 3) and "Potential secrets" not in result.stdout, (
+        f"detect-secrets found new secrets:\n{result.stdout}{result.stderr}"
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import resources_of
+from support.synth import resources_of
 
 
 def _policies(stack):

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import resources_of
 
 from envs import PlatformConfig, load_config
+from support.synth import resources_of
 
 SMTP = {"host": "smtp.example.org", "port": 587, "username": "mailer", "from_address": "noreply@example.org"}
 HEAVY_POOL = {

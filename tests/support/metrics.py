@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import resources_of
 
 from envs import PlatformConfig, load_config
+from support.synth import resources_of
 
 EMAIL = {"to": "ops@example.org", "sender": "alerts@example.org", "smarthost": "smtp.example.org:587", "username": "alerts"}
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 from constructs import Construct
 
 from envs import PlatformConfig
+from platform_constructs.apps.common.objects import public_url, secret
 from platform_constructs.apps.common.service import cluster_service
 from platform_constructs.apps.common.storage import block_pvc
-from platform_constructs.apps.wordpress import public_url, secret
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.ingress import Route, public_ingress
 from platform_constructs.base.network import allow_from_ingress

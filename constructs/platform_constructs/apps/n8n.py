@@ -26,10 +26,10 @@ from cdktf_cdktf_provider_kubernetes.deployment_v1 import DeploymentV1
 from constructs import Construct
 
 from envs import PlatformConfig
+from platform_constructs.apps.common.objects import public_url, secret, smtp_ports
 from platform_constructs.apps.common.service import cluster_service
 from platform_constructs.apps.common.storage import block_pvc
 from platform_constructs.apps.common.valkey import Valkey
-from platform_constructs.apps.wordpress import public_url, secret, smtp_ports
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.buckets import media_bucket, s3_endpoint, s3_region
 from platform_constructs.base.ingress import Route, public_ingress

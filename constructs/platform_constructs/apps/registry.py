@@ -27,9 +27,9 @@ from typing import Any
 from constructs import Construct
 
 from envs import PlatformConfig
+from platform_constructs.apps.common.objects import config_map, secret
 from platform_constructs.apps.common.service import cluster_service
 from platform_constructs.apps.common.storage import block_pvc
-from platform_constructs.apps.wordpress import config_map, secret
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.ingress import Route, WafWaiver, public_ingress
 from platform_constructs.base.network import allow_from_ingress, allow_prometheus

@@ -20,6 +20,7 @@ from cdktf_cdktf_provider_kubernetes.secret_v1 import SecretV1, SecretV1Metadata
 from constructs import Construct
 
 from envs import PlatformConfig
+from platform_constructs.apps.common.objects import public_url
 from platform_constructs.apps.common.service import cluster_service
 from platform_constructs.apps.common.valkey import Valkey
 from platform_constructs.base.backup import backup_schedule
@@ -38,10 +39,6 @@ PORT = 3000
 NODE_UID = "1000"  # the image's `node` user (string: the provider types ids as strings)
 LOCAL_STORAGE = "/app/packages/twenty-server/.local-storage"
 ENV_SECRET = "twenty-env"  # noqa: S105 - a Secret's name
-
-
-def public_url(config: PlatformConfig, host: str) -> str:
-    return f"{'https' if config.infra.ingress.tls else 'http'}://{host}"
 
 
 class Twenty(Construct):

@@ -17,66 +17,30 @@
 * its own Velero schedule (namespace incl. the ``wp-content`` volume; the database is backed up by
   the data layer).
 
-The module also holds the small helpers the other Apps I components share (``secret``,
-``config_map``, ``public_url``, ``smtp_ports``); Services and PVCs come from ``apps/common``.
+Secrets, ConfigMaps, Services and PVCs come from the shared helpers in ``apps/common``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from cdktf_cdktf_provider_kubernetes.config_map_v1 import ConfigMapV1, ConfigMapV1Metadata
-from cdktf_cdktf_provider_kubernetes.secret_v1 import SecretV1, SecretV1Metadata
 from constructs import Construct
 
 from envs import PlatformConfig
-from envs.sections.apps import SmtpConfig
+from platform_constructs.apps.common.objects import config_map, public_url, secret, smtp_ports
 from platform_constructs.apps.common.service import cluster_service
 from platform_constructs.apps.common.storage import block_pvc
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.buckets import media_bucket, s3_region
 from platform_constructs.base.ingress import Route, public_ingress
-from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_to_service
 from platform_constructs.base.stack import LayerStack
-from platform_constructs.base.structs import build
 from platform_constructs.base.workload import Container, Pod, Probe, SecretEnv, deployment
 from platform_constructs.data.catalog import DATA_NAMESPACE, database_for
 from platform_constructs.versions import IMAGES
-
-# --- helpers shared by the Apps I components ------------------------------------------------------
-
-
-def secret(scope: Construct, id_: str, *, name: str, namespace: str, data: Mapping[str, str]) -> None:
-    """An Opaque Secret; ``data`` values are tokens of sensitive variables (never literals)."""
-    SecretV1(
-        scope,
-        id_,
-        metadata=build(SecretV1Metadata, {"name": name, "namespace": namespace, "labels": workload_labels(name)}),
-        data=dict(sorted(data.items())),
-    )
-
-
-def config_map(scope: Construct, id_: str, *, name: str, namespace: str, data: Mapping[str, str]) -> None:
-    ConfigMapV1(
-        scope,
-        id_,
-        metadata=build(ConfigMapV1Metadata, {"name": name, "namespace": namespace, "labels": workload_labels(name)}),
-        data=dict(sorted(data.items())),
-    )
 
 
 def php_string(value: str) -> str:
     """A single-quoted PHP literal (config values are typed, but never trust interpolation)."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def public_url(config: PlatformConfig, host: str) -> str:
-    return f"{'https' if config.infra.ingress.tls else 'http'}://{host}"
-
-
-def smtp_ports(smtp: SmtpConfig | None) -> list[int]:
-    return [smtp.port] if smtp else []
 
 
 # --- WordPress ------------------------------------------------------------------------------------

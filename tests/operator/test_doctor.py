@@ -1,0 +1,116 @@
+"""`make doctor`: one line per check, a fix for each failure, non-zero exit on any failure.
+
+Runs scripts/doctor.py with stand-in tofu/kubectl/minikube/doctl on PATH and a temp HOME.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pyrage
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DOCTOR = REPO / "scripts" / "doctor.py"
+
+
+def stand_in(bin_dir: Path, name: str, script: str) -> None:
+    path = bin_dir / name
+    path.write_text(f"#!/usr/bin/env bash\n{script}\n")
+    path.chmod(0o755)
+
+
+@pytest.fixture()
+def machine(tmp_path):
+    """A temp HOME with an age key (0600), a kubeconfig, encrypted-secrets metadata and stand-in tools."""
+    home, bin_dir = tmp_path / "home", tmp_path / "bin"
+    bin_dir.mkdir()
+    identity = pyrage.x25519.Identity.generate()
+    key = home / ".config" / "sops" / "age" / "keys.txt"
+    key.parent.mkdir(parents=True)
+    key.write_text(f"# public key: {identity.to_public()}\n{identity}\n")
+    key.chmod(0o600)
+    (home / ".kube").mkdir()
+    (home / ".kube" / "config").write_text("apiVersion: v1\nkind: Config\n")
+    secrets = tmp_path / "secrets.tfvars.enc"
+    secrets.write_text(json.dumps({"x": "ENC[AES256_GCM,data:…]", "sops": {"age": [{"recipient": str(identity.to_public())}]}}))
+    stand_in(bin_dir, "tofu", 'echo "OpenTofu v1.10.3"')
+    stand_in(
+        bin_dir,
+        "kubectl",
+        'case "$*" in\n'
+        '  *"version --client"*) echo \'{"clientVersion": {"gitVersion": "v1.34.1"}}\' ;;\n'
+        '  *get-contexts*) echo minikube ;;\n'
+        '  *daemonsets*) echo daemonset.apps/calico-node ;;\n'
+        "esac",
+    )
+    stand_in(bin_dir, "minikube", 'echo \'{"ingress": {"Status": "enabled"}}\'')
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "HOME": str(home),
+        "SECRETS_FILE": str(secrets),
+        "APP_ENV": "dev",
+    }
+    return {"env": env, "bin": bin_dir, "key": key, "home": home}
+
+
+def doctor(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    machine_specific = ("SOPS_", "AWS_", "XDG_", "CDKTF_", "ROOT_DOMAIN", "CLUSTER_NAME")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(machine_specific)}
+    return subprocess.run([sys.executable, str(DOCTOR), *args], env={**clean, **env}, capture_output=True, text=True)
+
+
+def test_everything_in_place_for_dev(machine):
+    result = doctor(machine["env"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 failed" in result.stdout
+    for name in ("OpenTofu: 1.10.3", "kubectl: v1.34.1", "age key", "secrets", "kubeconfig", "ingress", "CNI"):
+        assert f"ok    {name}" in result.stdout, f"missing ok line for {name}:\n{result.stdout}"
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expected"),
+    [
+        (lambda m: (m["bin"] / "tofu").unlink(), "FAIL  OpenTofu: tofu not found"),
+        (lambda m: stand_in(m["bin"], "tofu", 'echo "OpenTofu v1.8.2"'), "fix: upgrade to >= 1.10.0"),
+        (lambda m: m["key"].unlink(), "fix: run bin/age-init.sh"),
+        (lambda m: m["key"].chmod(0o644), "fix: chmod 600"),
+        (lambda m: stand_in(m["bin"], "minikube", 'echo \'{"ingress": {"Status": "disabled"}}\''),
+         "minikube addons enable ingress"),
+        (lambda m: stand_in(m["bin"], "kubectl", 'case "$*" in *get-contexts*) echo minikube ;; esac'),
+         "minikube start --cni=calico"),
+        (lambda m: (m["home"] / ".kube" / "config").unlink(), "FAIL  kubeconfig"),
+    ],
+)
+def test_each_failure_names_its_fix_and_fails(machine, breakage, expected):
+    breakage(machine)
+    result = doctor(machine["env"])
+    assert result.returncode == 1, result.stdout
+    assert expected in result.stdout, result.stdout
+
+
+def test_wrong_key_is_reported(machine):
+    other = pyrage.x25519.Identity.generate()
+    machine["key"].write_text(f"{other}\n")
+    machine["key"].chmod(stat.S_IRUSR | stat.S_IWUSR)
+    result = doctor(machine["env"])
+    assert result.returncode == 1 and "your age key is not a recipient" in result.stdout
+
+
+def test_prod_needs_doctl_and_state_credentials(machine):
+    result = doctor({**machine["env"], "APP_ENV": "prod"})
+    assert result.returncode == 1
+    assert "FAIL  doctl: not found" in result.stdout
+    assert "FAIL  state backend: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY not set" in result.stdout
+    stand_in(machine["bin"], "doctl", "exit 1")
+    assert "fix: doctl auth init" in doctor({**machine["env"], "APP_ENV": "prod"}).stdout
+
+
+def test_invalid_app_env_fails_with_the_valid_values(machine):
+    result = doctor({**machine["env"], "APP_ENV": "qa"})
+    assert result.returncode == 1 and "Valid values: dev, prod" in result.stderr
