@@ -29,7 +29,7 @@ def test_main_imports_the_constructs_library_from_the_repo_root():
     """Run the way `python main.py` runs (repo root on sys.path[0]) and ask where constructs is."""
     code = (
         "import sys, runpy; sys.argv=['main.py','--help'];"
-        "import constructs, cdktf_cdktf_provider_kubernetes as _;"
+        "import constructs, cdktf;"
         "print(constructs.__file__); print(hasattr(constructs, 'Construct'))"
     )
     out = subprocess.run(

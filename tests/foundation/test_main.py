@@ -46,5 +46,6 @@ def test_cdktf_json_app_command_writes_the_stacks(tmp_path):
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr
+    assert "end-of-life" not in result.stderr and "!!!" not in result.stderr, "jsii printed a Node banner"
     stacks = sorted(p.parent.name for p in outdir.glob("stacks/*/cdk.tf.json"))
     assert stacks == sorted(f"prod-{layer}" for layer in ("cluster", "infra", "data", "metrics", "apps"))

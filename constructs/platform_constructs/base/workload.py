@@ -11,7 +11,7 @@ the posture checks see must be recorded as a waiver (see ``platform_constructs.r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cdktf_cdktf_provider_kubernetes.cron_job_v1 import CronJobV1, CronJobV1Metadata, CronJobV1Spec
@@ -271,7 +271,7 @@ def job(
     spec = {
         "backoff_limit": backoff_limit,
         "ttl_seconds_after_finished": str(ttl_seconds_after_finished),
-        "template": Pod(**{**pod.__dict__, "restart_policy": "OnFailure"}).render(labels),
+        "template": replace(pod, restart_policy="OnFailure").render(labels),
     }
     return JobV1(
         scope,
@@ -303,7 +303,7 @@ def cron_job(
             "spec": {
                 "backoff_limit": 2,
                 "ttl_seconds_after_finished": 3600,
-                "template": Pod(**{**pod.__dict__, "restart_policy": "OnFailure"}).render(labels),
+                "template": replace(pod, restart_policy="OnFailure").render(labels),
             },
         },
     }
