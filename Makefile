@@ -29,7 +29,7 @@ test: ## set up everything (venvs, DB servers) and run the whole test suite
 	@.venv/bin/ruff check .
 	@echo "benchmark smoke run (1 run per case; numbers are not checked here — see make bench):"
 	@$(PY) bench/run.py --runs 1 --output -
-	@$(PY) -m pytest
+	@$(PY) -m pytest -n auto --dist loadfile  # one worker per core; each file stays on one worker
 
 checkov: synth-all ## checkov (offline) over every synthesized stack
 	@scripts/setup.sh --with-tools
