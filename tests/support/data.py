@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from platform_constructs.data.shell import from_tofu
+from platform_constructs.base.literals import from_tofu
 
 ROOT_PASSWORD = "r00t pa$$ 'with' \"quotes\" \\ ${HOME}"  # the superuser password is hostile too
 UNPRIVILEGED = "nobody"

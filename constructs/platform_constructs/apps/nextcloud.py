@@ -20,23 +20,22 @@ brief, so off by default, but complete when switched on.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from cdktf_cdktf_provider_helm.release import Release
 from cdktf_cdktf_provider_kubernetes.secret_v1 import SecretV1, SecretV1Metadata
 from constructs import Construct
 
 from envs import PlatformConfig
 from platform_constructs.apps.common.valkey import Valkey
 from platform_constructs.base.backup import backup_schedule
+from platform_constructs.base.helm import chart_release
 from platform_constructs.base.ingress import Route, public_ingress
 from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.network import PRIVATE_RANGES, allow_from_ingress, allow_internet, allow_to_service
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
 from platform_constructs.data.catalog import DATA_NAMESPACE, database_for
-from platform_constructs.versions import CHARTS, IMAGES
+from platform_constructs.versions import IMAGES
 
 APP = "nextcloud"
 HTTP_PORT = 80  # container port (the chart's Service listens on 8080)
@@ -230,19 +229,14 @@ class Nextcloud(Construct):
                     },
                 )
             )
-        chart = CHARTS["nextcloud"]
-        self.release = Release(
+        self.release = chart_release(
             self,
             "release",
+            chart="nextcloud",
             name=APP,
-            repository=chart.repository,
-            chart=chart.chart,
-            version=chart.version,
             namespace=namespace,
-            values=[json.dumps(nextcloud_values(config, valkey=valkey), sort_keys=True)],
-            wait=True,
+            values=nextcloud_values(config, valkey=valkey),
             timeout=900,  # first start copies the release and installs the schema
-            max_history=5,
             depends_on=[valkey.workload, *secrets],
         )
         public_ingress(

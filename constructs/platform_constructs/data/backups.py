@@ -15,8 +15,9 @@ from constructs import Construct
 from envs import PlatformConfig
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.labels import NAME_LABEL
+from platform_constructs.base.literals import for_tofu
 from platform_constructs.data.engines import EngineSpec
-from platform_constructs.data.shell import for_tofu, script
+from platform_constructs.data.shell import script
 
 DUMP_TIMEOUT = "30m"
 

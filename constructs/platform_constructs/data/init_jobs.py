@@ -34,13 +34,14 @@ from cdktf_cdktf_provider_kubernetes.secret_v1 import SecretV1, SecretV1Metadata
 from constructs import Construct
 
 from platform_constructs.base.labels import workload_labels
+from platform_constructs.base.literals import for_tofu
 from platform_constructs.base.network import allow_from_apps, allow_to_service
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
 from platform_constructs.base.workload import Container, Pod, SecretEnv, job
 from platform_constructs.data.catalog import DATA_NAMESPACE, POSTGRES, AppDatabase
 from platform_constructs.data.engines import DB_UID, ROOT_SECRET_KEY, DatabaseEngine
-from platform_constructs.data.shell import for_tofu, script
+from platform_constructs.data.shell import script
 
 INIT_TTL_SECONDS = 120
 COMPONENT = "database-init"

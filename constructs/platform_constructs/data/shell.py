@@ -1,9 +1,9 @@
 """The data layer's shell scripts (package data in ``scripts/``) and how they enter the JSON.
 
 The scripts are plain bash files so they can be read, linted and run as they are; OpenTofu would
-read ``${…}`` and ``%{…}`` in a string as template syntax, so ``for_tofu`` escapes them
-(``$${`` / ``%%{``) on the way into the synthesized JSON. Tests undo exactly that with
-``from_tofu`` and run the script that the cluster would run.
+read ``${…}`` and ``%{…}`` in a string as template syntax, so ``base.literals.for_tofu`` escapes
+them on the way into the synthesized JSON. Tests undo exactly that with ``from_tofu`` and run the
+script that the cluster would run.
 """
 
 from __future__ import annotations
@@ -18,13 +18,3 @@ SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 def script(name: str) -> str:
     """Text of ``scripts/<name>`` (e.g. ``postgres-init.sh``)."""
     return (SCRIPTS_DIR / name).read_text(encoding="utf-8")
-
-
-def for_tofu(text: str) -> str:
-    """Escape OpenTofu template sequences in a literal string."""
-    return text.replace("${", "$${").replace("%{", "%%{")
-
-
-def from_tofu(text: str) -> str:
-    """Inverse of ``for_tofu``: the string the container receives after OpenTofu renders it."""
-    return text.replace("$${", "${").replace("%%{", "%{")

@@ -23,8 +23,8 @@ from constructs import Construct
 
 from envs import PlatformConfig
 from platform_constructs.base import network
+from platform_constructs.base.helm import RESTRICTED_CONTAINER, RESTRICTED_POD, chart_release, image_values, resources
 from platform_constructs.base.ingress import ACME_SOLVER_APP, CLUSTER_ISSUER
-from platform_constructs.infra.helm import RESTRICTED_CONTAINER, RESTRICTED_POD, chart_release, image_values, resources
 
 ISSUERS_CHART_DIR = Path(__file__).resolve().parent / "charts" / "letsencrypt-issuers"
 ISSUERS_CHART_VERSION = "0.1.0"

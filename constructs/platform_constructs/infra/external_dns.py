@@ -20,9 +20,9 @@ from constructs import Construct
 
 from envs import PlatformConfig
 from platform_constructs.base import network
+from platform_constructs.base.helm import RESTRICTED_CONTAINER, chart_release, image_values, resources
 from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.stack import LayerStack
-from platform_constructs.infra.helm import RESTRICTED_CONTAINER, chart_release, image_values, resources
 
 EXTERNAL_DNS_APP = "external-dns"
 TOKEN_SECRET = "external-dns-digitalocean"  # noqa: S105 - a Secret object name, not a secret

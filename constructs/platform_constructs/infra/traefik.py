@@ -21,8 +21,8 @@ from constructs import Construct
 
 from envs import PlatformConfig
 from platform_constructs.base import network
+from platform_constructs.base.helm import chart_release, image_ref, resources
 from platform_constructs.infra import waf
-from platform_constructs.infra.helm import chart_release, image_ref, resources
 
 TRAEFIK_APP = "traefik"
 """Release name = ``app.kubernetes.io/name`` of its pods (what NetworkPolicies and scrapers select)."""

@@ -24,9 +24,9 @@ from constructs import Construct
 
 from envs import PlatformConfig
 from platform_constructs.base import buckets, network
+from platform_constructs.base.helm import RESTRICTED_CONTAINER, chart_release, image_values, resources
 from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.stack import LayerStack
-from platform_constructs.infra.helm import RESTRICTED_CONTAINER, chart_release, image_values, resources
 from platform_constructs.infra.minio import ROOT_PASSWORD_VARIABLE, ROOT_USER_VARIABLE
 from platform_constructs.versions import IMAGES
 

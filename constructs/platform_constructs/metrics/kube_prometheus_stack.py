@@ -14,11 +14,9 @@ to report node metrics: the namespace needs the ``privileged`` Pod Security leve
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from cdktf_cdktf_provider_helm.release import Release
 from cdktf_cdktf_provider_kubernetes.config_map_v1 import ConfigMapV1
 from cdktf_cdktf_provider_kubernetes.secret_v1 import SecretV1
 from constructs import Construct
@@ -26,12 +24,14 @@ from constructs import Construct
 from envs import PlatformConfig
 from envs.sections.metrics import Resources
 from platform_constructs.base import network
+from platform_constructs.base.helm import chart_release, resources
 from platform_constructs.base.ingress import Route, public_ingress
 from platform_constructs.base.labels import NAME_LABEL, workload_labels
+from platform_constructs.base.literals import for_tofu
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.metrics import alerts
 from platform_constructs.metrics.scrape_targets import enabled_targets
-from platform_constructs.versions import CHARTS, IMAGES
+from platform_constructs.versions import IMAGES
 
 RELEASE_NAME = "kube-prometheus-stack"
 DASHBOARDS_DIR = Path(__file__).resolve().parent / "dashboards"
@@ -61,17 +61,12 @@ DISABLED_DEFAULT_RULES = ("etcd", "kubeControllerManager", "kubeSchedulerAlertin
                           "windows")
 
 
-def escape_for_tofu(text: str) -> str:
-    """Escape OpenTofu template sequences in a literal string (``${`` → ``$${``, ``%{`` → ``%%{``)."""
-    return text.replace("${", "$${").replace("%{", "%%{")
-
-
 def dashboard_files() -> list[Path]:
     return sorted(DASHBOARDS_DIR.glob("*.json"))
 
 
 def _resources(res: Resources) -> dict[str, Any]:
-    return {"requests": {"cpu": res.cpu_request, "memory": res.memory_request}, "limits": {"memory": res.memory_limit}}
+    return resources(res.memory_request, res.memory_limit, res.cpu_request)
 
 
 def _pvc(storage_class: str, size: str) -> dict[str, Any]:
@@ -217,24 +212,21 @@ class KubePrometheusStack(Construct):
                     "labels": {**workload_labels(GRAFANA_NAME, "dashboard"), DASHBOARD_LABEL: "1"},
                     "annotations": {DASHBOARD_FOLDER_ANNOTATION: DASHBOARD_FOLDER},
                 },
-                data={path.name: escape_for_tofu(path.read_text())},
+                data={path.name: for_tofu(path.read_text())},
             )
 
-        chart = CHARTS["kube-prometheus-stack"]
-        self.release = Release(
+        self.release = chart_release(
             self,
             "release",
+            chart="kube-prometheus-stack",
             name=RELEASE_NAME,
             namespace=namespace,
-            repository=chart.repository,
-            chart=chart.chart,
-            version=chart.version,
-            values=[escape_for_tofu(json.dumps(chart_values(config), sort_keys=True))],
+            values=chart_values(config),
+            literal_values=True,  # alert and receiver templates hold {{ }} and no token
             timeout=900,
+            depends_on=depends,
             atomic=True,
             cleanup_on_fail=True,
-            max_history=5,
-            depends_on=depends,
         )
 
         public_ingress(

@@ -17,10 +17,8 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from cdktf_cdktf_provider_helm.release import Release
 from cdktf_cdktf_provider_kubernetes.secret_v1 import SecretV1, SecretV1Metadata
 from constructs import Construct
 
@@ -29,13 +27,14 @@ from platform_constructs.apps.common.valkey import Valkey
 from platform_constructs.apps.sentry.clickhouse import ClickHouse
 from platform_constructs.apps.sentry.kafka import MESSAGE_MAX_BYTES, Kafka
 from platform_constructs.base.backup import backup_schedule
+from platform_constructs.base.helm import chart_release
 from platform_constructs.base.ingress import Route, WafWaiver, public_ingress
 from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_same_namespace, allow_to_service
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
 from platform_constructs.data.catalog import DATA_NAMESPACE, database_for
-from platform_constructs.versions import CHARTS, IMAGES
+from platform_constructs.versions import IMAGES
 
 APP = "sentry"
 RELEASE = "sentry"
@@ -246,22 +245,17 @@ class Sentry(Construct):
             secret("key", "sentry-secret-key", {"key": secret_key}),
             secret("db", "sentry-db", {"password": db_password}),
         ]
-        chart = CHARTS["sentry"]
-        self.release = Release(
+        self.release = chart_release(
             self,
             "release",
+            chart="sentry",
             name=RELEASE,
-            repository=chart.repository,
-            chart=chart.chart,
-            version=chart.version,
             namespace=namespace,
-            values=[json.dumps(sentry_values(config, valkey=valkey, kafka=kafka, clickhouse=clickhouse), sort_keys=True)],
-            wait=True,
-            wait_for_jobs=True,
+            values=sentry_values(config, valkey=valkey, kafka=kafka, clickhouse=clickhouse),
             timeout=1800,  # migrations and snuba bootstrap run as hooks on the first install
-            atomic=False,  # a timed-out first install must not uninstall what the hooks created
-            max_history=5,
             depends_on=[valkey.workload, kafka.workload, clickhouse.workload, *secrets],
+            wait_for_jobs=True,
+            atomic=False,  # a timed-out first install must not uninstall what the hooks created
         )
 
         host = config.host(APP)

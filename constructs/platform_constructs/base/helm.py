@@ -1,5 +1,6 @@
-"""One way to install a pinned chart in the infra layer: version from ``versions.CHARTS``, values as
-sorted JSON (deterministic plans), ``wait`` so the next release finds a working predecessor."""
+"""One way to install a pinned chart, for every layer: version and repository from ``versions.CHARTS``,
+values as sorted JSON (deterministic plans), ``wait`` so what comes next finds a working release;
+plus the small value builders charts share (image, resources, restricted security contexts)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
+from platform_constructs.base.literals import for_tofu
 from platform_constructs.versions import CHARTS, IMAGES
 
 
@@ -24,9 +26,17 @@ def chart_release(
     name: str | None = None,
     depends_on: Sequence[ITerraformDependable] = (),
     timeout: int = 600,
+    literal_values: bool = False,
+    **options: Any,
 ) -> Release:
-    """A ``helm_release`` of ``versions.CHARTS[chart]`` (release name = ``chart`` unless given)."""
+    """A ``helm_release`` of ``versions.CHARTS[chart]`` (release name = ``chart`` unless given).
+
+    ``literal_values``: the values hold no cdktf token, so template-like text in them (Prometheus or
+    Alertmanager templates…) is escaped for OpenTofu. ``options`` go to ``Release`` as they are
+    (``atomic``, ``wait_for_jobs``, …).
+    """
     pin = CHARTS[chart]
+    document = json.dumps(values, sort_keys=True)
     return Release(
         scope,
         id_,
@@ -35,11 +45,12 @@ def chart_release(
         chart=pin.chart,
         version=pin.version,
         namespace=namespace,
-        values=[json.dumps(values, sort_keys=True)],
+        values=[for_tofu(document) if literal_values else document],
         wait=True,
         timeout=timeout,
         max_history=5,
         depends_on=list(depends_on) or None,
+        **options,
     )
 
 
