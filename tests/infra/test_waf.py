@@ -35,7 +35,7 @@ def test_every_prod_ingress_carries_the_waf_or_a_reasoned_waiver(all_stacks):
                     if isinstance(ingress, dict) and ingress.get("enabled") is True:
                         _check_annotations(f"{name}: helm_release.{address} ingress values", ingress.get("annotations", {}))
                         checked += 1
-    print(f"checked {checked} prod ingress(es)")
+    assert checked >= 6, f"only {checked} prod ingress(es) found: the check would pass vacuously"
 
 
 def test_middleware_ships_with_traefik_and_points_at_the_waf_service(all_stacks, configs):
