@@ -25,6 +25,10 @@ class IngressConfig(Section):
     )
     memory_request: Quantity = "128Mi"
     memory_limit: Quantity = "512Mi"
+    read_timeout: Duration = Field(
+        default="10m",
+        description="Traefik entrypoint read timeout (v3 defaults to 60s, which cuts registry pushes and large uploads)",
+    )
 
     @model_validator(mode="after")
     def _class_matches_controller(self) -> IngressConfig:

@@ -46,6 +46,9 @@ def test_traefik_prod(all_stacks):
     assert prom["service"]["enabled"] is True and prom["serviceMonitor"]["enabled"] is False
     assert v["resources"]["limits"]["memory"] and v["resources"]["requests"]["memory"]
     assert f"{v['image']['registry']}/{v['image']['repository']}:{v['image']['tag']}" == IMAGES["traefik"]
+    for port in ("web", "websecure"):
+        timeouts = v["ports"][port]["transport"]["respondingTimeouts"]
+        assert timeouts == {"readTimeout": "10m"}, f"{port}: Traefik's 60 s default read timeout cuts image pushes"
 
 
 def test_traefik_in_dev_behind_the_switch(dev_traefik_infra):

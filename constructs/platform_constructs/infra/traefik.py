@@ -37,6 +37,8 @@ def traefik_values(config: PlatformConfig) -> dict[str, Any]:
     ingress = config.infra.ingress
     registry_repo, tag = image_ref("traefik")
     registry, repository = registry_repo.split("/", 1)
+    # Traefik v3 closes a request after 60 s of reading by default: too short for image pushes and uploads.
+    transport = {"respondingTimeouts": {"readTimeout": ingress.read_timeout}}
     values: dict[str, Any] = {
         "image": {"registry": registry, "repository": repository, "tag": tag},
         "deployment": {"replicas": ingress.replicas},
@@ -49,8 +51,8 @@ def traefik_values(config: PlatformConfig) -> dict[str, Any]:
         },
         "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
         "ports": {
-            "web": {"port": WEB_PORT},
-            "websecure": {"port": WEBSECURE_PORT, "http": {"tls": {"enabled": True}}},
+            "web": {"port": WEB_PORT, "transport": transport},
+            "websecure": {"port": WEBSECURE_PORT, "http": {"tls": {"enabled": True}}, "transport": transport},
             "metrics": {"port": METRICS_PORT, "expose": {"default": False}},
         },
         "metrics": {
