@@ -58,7 +58,7 @@ IMAGES: dict[str, str] = {
     "external-dns-do-webhook": "ghcr.io/amoniacou/external-dns-digitalocean-webhook:0.1.2",  # Apache-2.0, distroless
     "velero": "docker.io/velero/velero:v1.18.1",
     "velero-plugin-for-aws": "docker.io/velero/velero-plugin-for-aws:v1.14.3",  # >= 1.14.3: checksum fixes for non-AWS S3
-    "kubectl": "registry.k8s.io/kubectl:v1.33.4",  # Velero's CRD-upgrade job
+    "kubectl": "registry.k8s.io/kubectl:v1.35.0",  # Velero's CRD-upgrade job: same minor as the DOKS pin
     # MinIO is archived upstream (Feb 2026) and gone from Docker Hub; quay still serves it. Last multi-arch release:
     "minio": "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z",
     "minio-mc": "quay.io/minio/mc:RELEASE.2024-11-21T17-21-54Z",  # bucket bootstrap sidecar (last tag the chart shipped)

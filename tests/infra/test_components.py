@@ -160,3 +160,10 @@ def test_every_infra_pod_namespace_policy_exists(all_stacks):
         assert expected in names, f"prod-infra: NetworkPolicy {expected} missing"
     dev = {p["metadata"]["name"] for p in resources_of(all_stacks["dev-infra"], "kubernetes_network_policy_v1").values()}
     assert {"allow-velero-to-minio", "allow-infra-to-minio", "allow-apps-to-minio"} <= dev
+
+
+def test_kubectl_image_matches_the_cluster_minor(configs):
+    """kubectl supports one minor of skew: the CRD job's kubectl follows the pinned DOKS minor."""
+    prefix = configs["prod"].cluster.kubernetes_version_prefix  # e.g. "1.35."
+    tag = IMAGES["kubectl"].rsplit(":", 1)[1]
+    assert tag.startswith(f"v{prefix}"), f"kubectl {tag} vs DOKS {prefix}x: bump versions.IMAGES['kubectl']"
