@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from envs import PlatformConfig
+from platform_constructs.rules import helm_values
 
 _MEMORY_UNITS = {
     "": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
@@ -161,11 +162,7 @@ def _values_requests(node: Any, path: str) -> Iterator[tuple[str, int, int, int]
 
 def helm_requests(stack: Mapping[str, Any]) -> Iterator[Request]:
     for name, body in sorted(stack.get("resource", {}).get("helm_release", {}).items()):
-        for doc in body.get("values") or []:
-            try:
-                values = json.loads(doc)
-            except (TypeError, ValueError):
-                continue
+        for values in helm_values(body):
             for where, memory, cpu, pod_memory in _values_requests(values, ""):
                 yield Request(f"helm_release.{name}:{where}", memory, cpu, pod_memory)
 
