@@ -27,8 +27,6 @@ synth-all: $(SETUP_STAMP) ## synthesize dev and prod in one process
 test: ## set up everything (venvs, DB servers) and run the whole test suite
 	@scripts/setup.sh --with-db-servers --with-tools
 	@.venv/bin/ruff check .
-	@echo "benchmark smoke run (1 run per case; numbers are not checked here — see make bench):"
-	@$(PY) bench/run.py --runs 1 --output -
 	@$(PY) -m pytest -n auto --dist loadfile  # one worker per core; each file stays on one worker
 
 checkov: synth-all ## checkov (offline) over every synthesized stack

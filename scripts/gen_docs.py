@@ -225,7 +225,15 @@ def waivers(outdir: Path) -> str:
     ]
     lines += ["", "## Pod Security levels below `restricted`", "", "| namespace | enforce | reason |", "|---|---|---|"]
     lines += [f"| {ns} | {w.level} | {w.reason} |" for ns, w in sorted(POD_SECURITY_WAIVERS.items())]
-    lines += ["", "## Routes exempt from the WAF (prod)", "", "| stack | ingress | reason |", "|---|---|---|"]
+    lines += [
+        "",
+        "## Routes exempt from the WAF (prod)",
+        "",
+        "From the committed config: routes of apps switched off there (e.g. Sentry's event ingestion) are not listed.",
+        "",
+        "| stack | ingress | reason |",
+        "|---|---|---|",
+    ]
     for path in sorted((outdir / "stacks").glob("prod-*/cdk.tf.json")):
         for body in json.loads(path.read_text()).get("resource", {}).get("kubernetes_ingress_v1", {}).values():
             meta = _one(body.get("metadata")) or {}

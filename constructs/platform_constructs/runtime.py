@@ -5,7 +5,8 @@
 * the jsii package cache lives in the venv, so a fresh machine warms it once.
 * ``light_bindings()`` skips the prebuilt bindings' eager ``__init__`` (which imports all of their
   ~110 submodules, 1.2 M lines for kubernetes alone): only the submodules we use get imported.
-  Output is byte-identical (a test proves it); see docs/performance.md.
+  Output is byte-identical (a test proves it); see docs/decisions/0010-fast-synthesis.md
+  and docs/benchmarks.md.
 """
 
 from __future__ import annotations

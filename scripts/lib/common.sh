@@ -47,8 +47,8 @@ ensure_synth() {
   [ -f "$ROOT/main.py" ] || die "cannot synthesize: $ROOT/main.py not found"
   note "synthesizing ($reason)"
   if [ $# -gt 1 ]; then
-    (cd "$ROOT" && "$PY" main.py --all-envs --outdir "$OUTDIR") >&2 || die "synthesis failed (see above)"
+    (cd "$ROOT" && "$PY" -O main.py --all-envs --outdir "$OUTDIR") >&2 || die "synthesis failed (see above)"
   else
-    (cd "$ROOT" && APP_ENV=$1 "$PY" main.py --outdir "$OUTDIR") >&2 || die "synthesis failed (see above)"
+    (cd "$ROOT" && APP_ENV=$1 "$PY" -O main.py --outdir "$OUTDIR") >&2 || die "synthesis failed (see above)"
   fi
 }

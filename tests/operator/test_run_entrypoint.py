@@ -18,6 +18,7 @@ def test_run_synth_writes_the_dev_platform_by_default(tmp_path):
     out = tmp_path / "cdktf.out"
     result = run("synth", env={"CDKTF_OUTDIR": str(out)})
     assert result.returncode == 0, result.stderr
+    assert "end-of-life" not in result.stderr and "!!!" not in result.stderr, "jsii printed a Node banner"
     assert sorted(p.parent.name for p in out.glob("stacks/*/cdk.tf.json")) == [
         "dev-apps", "dev-data", "dev-infra", "dev-metrics"
     ]
