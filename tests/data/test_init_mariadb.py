@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from support.data import ROOT_PASSWORD, dump_script, init_plain_env, init_script
+from support.data import ROOT_PASSWORD, dump_script, entries, init_plain_env, init_script, run_ok
 
 pytestmark = pytest.mark.engines
 
@@ -22,11 +22,6 @@ HOSTILE = [
 @pytest.fixture(scope="module")
 def script(stacks):
     return init_script(stacks["dev-data"], "mariadb")
-
-
-def entries(*apps: str, prefix: str) -> tuple[str, dict[str, str]]:
-    names = [f"{prefix}_{app}" for app in apps]
-    return " ".join(f"{n}:{n}:{n.upper()}_DB_PASSWORD" for n in names), {n: f"{n.upper()}_DB_PASSWORD" for n in names}
 
 
 def app_state(db, name: str) -> str:
@@ -47,12 +42,6 @@ def snapshot(db) -> str:
             db.sql("SELECT schema_name, default_character_set_name FROM information_schema.schemata ORDER BY 1"),
         )
     )
-
-
-def run_ok(db, script, env):
-    result = db.run_script(script, env)
-    assert result.returncode == 0, f"init script failed:\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def test_synthesized_job_creates_every_enabled_database(mariadb_server, script, stacks):

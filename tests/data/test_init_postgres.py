@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from support.data import dump_script, init_plain_env, init_script
+from support.data import dump_script, entries, init_plain_env, init_script, run_ok
 
 pytestmark = pytest.mark.engines
 
@@ -22,12 +22,6 @@ HOSTILE = [
 @pytest.fixture(scope="module")
 def script(stacks):
     return init_script(stacks["dev-data"], "postgres")
-
-
-def entries(*apps: str, prefix: str) -> tuple[str, dict[str, str]]:
-    """INIT_DATABASES for test-local apps (distinct names keep tests independent on one server)."""
-    names = [f"{prefix}_{app}" for app in apps]
-    return " ".join(f"{n}:{n}:{n.upper()}_DB_PASSWORD" for n in names), {n: f"{n.upper()}_DB_PASSWORD" for n in names}
 
 
 def snapshot(pg, databases) -> str:
@@ -49,12 +43,6 @@ def app_state(pg, name: str) -> str:
             pg.sql(PUBLIC_SCHEMA, database=name),
         )
     )
-
-
-def run_ok(pg, script, env):
-    result = pg.run_script(script, env)
-    assert result.returncode == 0, f"init script failed:\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def test_synthesized_job_creates_every_enabled_database(pg_server, script, stacks):

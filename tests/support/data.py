@@ -285,3 +285,16 @@ def dump_script(stack: Mapping[str, Any], engine: str) -> str:
                 assert command[:2] == ["bash", "-c"]
                 return from_tofu(command[2])
     raise AssertionError(f"no {engine}-dump hook in the data stack's Velero Schedule")
+
+
+def entries(*apps: str, prefix: str) -> tuple[str, dict[str, str]]:
+    """INIT_DATABASES for test-local apps (distinct names keep tests independent on one server)."""
+    names = [f"{prefix}_{app}" for app in apps]
+    return " ".join(f"{n}:{n}:{n.upper()}_DB_PASSWORD" for n in names), {n: f"{n.upper()}_DB_PASSWORD" for n in names}
+
+
+def run_ok(server, script: str, env: Mapping[str, str]):
+    """Run an init/dump script against ``server`` (Postgres or MariaDB fixture); fail with its output."""
+    result = server.run_script(script, env)
+    assert result.returncode == 0, f"init script failed:\n{result.stdout}\n{result.stderr}"
+    return result
