@@ -33,10 +33,11 @@ from platform_constructs.apps.common.valkey import Valkey
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.buckets import media_bucket, s3_endpoint, s3_region
 from platform_constructs.base.ingress import Route, public_ingress
-from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_prometheus, allow_to_service
+from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_prometheus
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.workload import Container, Pod, Probe, SecretEnv, deployment
-from platform_constructs.data.catalog import DATA_NAMESPACE, database_for
+from platform_constructs.data.access import allow_to_database
+from platform_constructs.data.catalog import database_for
 from platform_constructs.versions import IMAGES
 
 NAME = "n8n"
@@ -213,16 +214,7 @@ class N8n(Construct):
             key = app.replace("-", "_")
             if app != WORKER:
                 allow_from_ingress(self, f"netpol_{key}_from_ingress", namespace=namespace, app=app, ports=[PORT])
-            allow_to_service(
-                self,
-                f"netpol_{key}_to_postgres",
-                namespace=namespace,
-                app=app,
-                target_namespace=DATA_NAMESPACE,
-                target_app=db.engine.name,
-                ports=[db.engine.port],
-                name=f"allow-{app}-to-{db.engine.name}",
-            )
+            allow_to_database(self, f"netpol_{key}_to_postgres", db=db, namespace=namespace, pods=app)
             # Workflows call HTTPS APIs and send mail; nothing else leaves the cluster.
             allow_internet(
                 self, f"netpol_{key}_to_internet", namespace=namespace, app=app,

@@ -31,10 +31,11 @@ from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.helm import chart_release
 from platform_constructs.base.ingress import Route, public_ingress
 from platform_constructs.base.labels import workload_labels
-from platform_constructs.base.network import PRIVATE_RANGES, allow_from_ingress, allow_internet, allow_to_service
+from platform_constructs.base.network import PRIVATE_RANGES, allow_from_ingress, allow_internet
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
-from platform_constructs.data.catalog import DATA_NAMESPACE, database_for
+from platform_constructs.data.access import allow_to_database
+from platform_constructs.data.catalog import database_for
 from platform_constructs.versions import IMAGES
 
 APP = "nextcloud"
@@ -244,10 +245,7 @@ class Nextcloud(Construct):
             routes=[Route(host=config.host(APP), service=APP, port=SERVICE_PORT)],
         )
         allow_from_ingress(self, "allow_ingress", namespace=namespace, app=APP, ports=[HTTP_PORT])
-        allow_to_service(
-            self, "allow_postgres", namespace=namespace, app=APP, target_namespace=DATA_NAMESPACE,
-            target_app=db.engine.service, ports=[db.engine.port], name="allow-nextcloud-to-postgres",
-        )
+        allow_to_database(self, "allow_postgres", db=db, namespace=namespace, pods=APP)
         # App store, federation, S3 (Spaces), mail.
         allow_internet(self, "allow_internet", namespace=namespace, app=APP, ports=[443, 465, 587])
         backup_schedule(

@@ -31,10 +31,11 @@ from platform_constructs.apps.common.storage import block_pvc
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.buckets import media_bucket, s3_region
 from platform_constructs.base.ingress import Route, public_ingress
-from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_to_service
+from platform_constructs.base.network import allow_from_ingress, allow_internet
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.workload import Container, Pod, Probe, SecretEnv, deployment
-from platform_constructs.data.catalog import DATA_NAMESPACE, database_for
+from platform_constructs.data.access import allow_to_database
+from platform_constructs.data.catalog import database_for
 from platform_constructs.versions import IMAGES
 
 
@@ -213,16 +214,7 @@ class Wordpress(Construct):
         )
 
         allow_from_ingress(self, "netpol_from_ingress", namespace=namespace, app=NAME, ports=[HTTP_PORT])
-        allow_to_service(
-            self,
-            "netpol_to_mariadb",
-            namespace=namespace,
-            app=NAME,
-            target_namespace=DATA_NAMESPACE,
-            target_app=db.engine.name,
-            ports=[db.engine.port],
-            name=f"allow-{NAME}-to-{db.engine.name}",
-        )
+        allow_to_database(self, "netpol_to_mariadb", db=db, namespace=namespace, pods=NAME)
         # Plugin/theme updates and remote APIs (443), the SMTP relay, Spaces for the offload (443).
         allow_internet(self, "netpol_to_internet", namespace=namespace, app=NAME, ports=[443, *smtp_ports(settings.smtp)])
 

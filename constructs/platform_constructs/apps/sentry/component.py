@@ -30,10 +30,11 @@ from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.helm import chart_release
 from platform_constructs.base.ingress import Route, WafWaiver, public_ingress
 from platform_constructs.base.labels import workload_labels
-from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_same_namespace, allow_to_service
+from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_same_namespace
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
-from platform_constructs.data.catalog import DATA_NAMESPACE, database_for
+from platform_constructs.data.access import allow_to_database
+from platform_constructs.data.catalog import database_for
 from platform_constructs.versions import IMAGES
 
 APP = "sentry"
@@ -278,10 +279,7 @@ class Sentry(Construct):
             name="allow-ingress-controller-to-sentry",
         )
         allow_same_namespace(self, "allow_same_namespace", namespace=namespace)
-        allow_to_service(
-            self, "allow_postgres", namespace=namespace, app=None, target_namespace=DATA_NAMESPACE,
-            target_app=db.engine.service, ports=[db.engine.port], name="allow-sentry-to-postgres",
-        )
+        allow_to_database(self, "allow_postgres", db=db, namespace=namespace, pods=None)
         allow_internet(self, "allow_internet", namespace=namespace, app=None, ports=[443, 465, 587])
         backup_schedule(
             self, "backup", config=config, name="sentry-daily", namespaces=[APP], schedule=settings.backup_schedule
