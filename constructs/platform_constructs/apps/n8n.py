@@ -35,7 +35,7 @@ from platform_constructs.base.buckets import media_bucket, s3_endpoint, s3_regio
 from platform_constructs.base.ingress import Route, public_ingress
 from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_prometheus
 from platform_constructs.base.stack import LayerStack
-from platform_constructs.base.workload import Container, Pod, Probe, SecretEnv, deployment
+from platform_constructs.base.workload import ClaimVolume, Container, EmptyDir, Pod, Probe, SecretEnv, deployment
 from platform_constructs.data.access import allow_to_database
 from platform_constructs.data.catalog import database_for
 from platform_constructs.versions import IMAGES
@@ -174,10 +174,10 @@ class N8n(Construct):
             )
 
         def pod(main: Container, persistent: bool) -> Pod:
-            home = {"persistent_volume_claim": {"claim_name": DATA_CLAIM}} if persistent else {"empty_dir": {"size_limit": "1Gi"}}
+            home = ClaimVolume("home", DATA_CLAIM) if persistent else EmptyDir("home", "1Gi")
             return Pod(
                 containers=[main],
-                volumes=[{"name": "home", **home}, {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}}],
+                volumes=[home, EmptyDir("tmp", "1Gi")],
                 run_as_user=NODE_UID,
                 fs_group=NODE_UID,
             )

@@ -29,7 +29,7 @@ from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.network import allow_from_ingress, allow_internet
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
-from platform_constructs.base.workload import Container, Pod, Probe, deployment
+from platform_constructs.base.workload import Container, EmptyDir, Pod, Probe, deployment
 from platform_constructs.capacity import memory_bytes
 from platform_constructs.data.access import allow_to_database
 from platform_constructs.data.catalog import database_for
@@ -149,10 +149,7 @@ class Twenty(Construct):
             pod=Pod(
                 containers=[server, worker],
                 run_as_user=NODE_UID,
-                volumes=[
-                    {"name": "local-storage", "empty_dir": {"size_limit": settings.local_storage_limit}},
-                    {"name": "tmp", "empty_dir": {"size_limit": "512Mi"}},
-                ],
+                volumes=[EmptyDir("local-storage", settings.local_storage_limit), EmptyDir("tmp", "512Mi")],
             ),
         )
         cluster_service(self, "service", name=APP, namespace=namespace, app=APP, ports={"http": PORT})

@@ -33,7 +33,16 @@ from platform_constructs.base.buckets import media_bucket, s3_region
 from platform_constructs.base.ingress import Route, public_ingress
 from platform_constructs.base.network import allow_from_ingress, allow_internet
 from platform_constructs.base.stack import LayerStack
-from platform_constructs.base.workload import Container, Pod, Probe, SecretEnv, deployment
+from platform_constructs.base.workload import (
+    ClaimVolume,
+    ConfigMapVolume,
+    Container,
+    EmptyDir,
+    Pod,
+    Probe,
+    SecretEnv,
+    deployment,
+)
 from platform_constructs.data.access import allow_to_database
 from platform_constructs.data.catalog import database_for
 from platform_constructs.versions import IMAGES
@@ -182,22 +191,19 @@ class Wordpress(Construct):
         pod = Pod(
             containers=[container],
             volumes=[
-                {"name": "html", "empty_dir": {"size_limit": "512Mi"}},
-                {"name": "content", "persistent_volume_claim": {"claim_name": "wordpress-content"}},
-                {"name": "apache-run", "empty_dir": {"medium": "Memory", "size_limit": "16Mi"}},
-                {"name": "apache-lock", "empty_dir": {"medium": "Memory", "size_limit": "16Mi"}},
-                {"name": "tmp", "empty_dir": {"size_limit": f"{max(256, 2 * settings.upload_max_mb)}Mi"}},
-                {"name": "php-config", "config_map": {"name": "wordpress-php"}},
+                EmptyDir("html", "512Mi"),
+                ClaimVolume("content", "wordpress-content"),
+                EmptyDir("apache-run", "16Mi", medium="Memory"),
+                EmptyDir("apache-lock", "16Mi", medium="Memory"),
+                EmptyDir("tmp", f"{max(256, 2 * settings.upload_max_mb)}Mi"),
+                ConfigMapVolume("php-config", "wordpress-php"),
             ],
             run_as_user=WWW_DATA,
             fs_group=WWW_DATA,
+            # Non-root Apache binds :80 through this namespaced, PSA-allowed sysctl (no capability needed).
+            sysctls={"net.ipv4.ip_unprivileged_port_start": str(HTTP_PORT)},
         )
-        workload = deployment(self, "deployment", name=NAME, namespace=namespace, pod=pod, recreate=True)
-        # Non-root Apache binds :80 through this namespaced, PSA-allowed sysctl (no capability needed).
-        workload.add_override(
-            "spec.template.spec.security_context.sysctl",
-            [{"name": "net.ipv4.ip_unprivileged_port_start", "value": str(HTTP_PORT)}],
-        )
+        deployment(self, "deployment", name=NAME, namespace=namespace, pod=pod, recreate=True)
         cluster_service(self, "service", name=NAME, namespace=namespace, app=NAME, ports={"http": HTTP_PORT})
 
         annotations = {}

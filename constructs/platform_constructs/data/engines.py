@@ -22,7 +22,7 @@ from platform_constructs.base.labels import COMPONENT_LABEL, NAME_LABEL, workloa
 from platform_constructs.base.network import allow_from_namespaces
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
-from platform_constructs.base.workload import Container, Pod, Probe, SecretEnv, stateful_set
+from platform_constructs.base.workload import Container, EmptyDir, Pod, Probe, SecretEnv, stateful_set
 from platform_constructs.data.catalog import MARIADB, POSTGRES, Engine, enabled_databases
 from platform_constructs.versions import IMAGES
 
@@ -157,7 +157,7 @@ class DatabaseEngine(Construct):
         )
         pod = Pod(
             containers=[container],
-            volumes=[{"name": vol, "empty_dir": {"size_limit": "256Mi"}} for vol in sorted(spec.writable)],
+            volumes=[EmptyDir(vol, "256Mi") for vol in sorted(spec.writable)],
             run_as_user=DB_UID,
             run_as_group=DB_UID,
             fs_group=DB_UID,

@@ -140,7 +140,6 @@ class ModSecurityWaf(Construct):
                 containers=[crs, backend],
                 run_as_user=NGINX_UID,
                 run_as_group=NGINX_UID,
-                volumes=[],
             ),
         )
         selector = {NAME_LABEL: WAF_APP}

@@ -18,7 +18,7 @@ from platform_constructs.apps.common.service import cluster_service
 from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
-from platform_constructs.base.workload import Container, Pod, Probe, stateful_set
+from platform_constructs.base.workload import ConfigMapVolume, Container, EmptyDir, Pod, Probe, SecretVolume, stateful_set
 from platform_constructs.versions import IMAGES
 
 HTTP_PORT = 8123
@@ -90,10 +90,10 @@ class ClickHouse(Construct):
             liveness=Probe(port=HTTP_PORT, path="/ping", initial_delay_seconds=60, period_seconds=20),
         )
         volumes = [
-            {"name": "config", "config_map": {"name": f"{name}-config"}},
-            {"name": "users", "secret": {"secret_name": self.secret_name, "items": [{"key": "users.xml", "path": "sentry.xml"}]}},
-            {"name": "logs", "empty_dir": {"size_limit": "256Mi"}},
-            {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
+            ConfigMapVolume("config", f"{name}-config"),
+            SecretVolume("users", self.secret_name, items={"users.xml": "sentry.xml"}),
+            EmptyDir("logs", "256Mi"),
+            EmptyDir("tmp", "1Gi"),
         ]
         cluster_service(
             self, "service", name=name, namespace=namespace, app=name, ports={"http": HTTP_PORT, "tcp": TCP_PORT}
