@@ -396,6 +396,7 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
             ),
         ),
         ports=("$PORT",),
+        command_writes=(),  # our bootstrap init container only writes into the emptyDirs it mounts
         tools=frozenset({"sh", "cp", "mkdir", "/docker-entrypoint.sh"}),
         tools_source=_CRS,
         pin_confirmed="public pulls of owasp/modsecurity-crs:4.28.0-nginx-202607160307 (real-image runs recording its "

@@ -67,7 +67,9 @@ def test_kafka_kraft_single_node(all_apps_stacks, all_apps_configs, env):
     assert kafka["image"].startswith("apache/kafka:")
     env_vars = env_of(kafka)
     assert env_vars["KAFKA_PROCESS_ROLES"] == "broker,controller"
-    assert env_vars["KAFKA_LOG_DIRS"] == "/var/lib/kafka/data" and len(env_vars["CLUSTER_ID"]) == 22
+    assert env_vars["KAFKA_LOG_DIRS"] == "/var/lib/kafka/data/logs", "below the volume root: lost+found is no topic"
+    assert len(env_vars["CLUSTER_ID"]) == 22
+    assert {m["name"]: m["mount_path"] for m in kafka["volume_mount"]} == {"data": "/var/lib/kafka/data"}
     assert env_vars["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
     claim = one(body["spec"])["volume_claim_template"][0]
     assert one(claim["spec"])["storage_class_name"] == all_apps_configs[env].storage.block_class

@@ -106,32 +106,32 @@ def called_commands(script: str, functions: frozenset[str] = frozenset()) -> set
         lexer.whitespace_split = True
         lexer.commenters = "#"
         try:
-            tokens = list(lexer)
+            words = list(lexer)
         except ValueError as error:  # an unbalanced quote: a bug in the script or in this tokenizer
             raise ValueError(f"cannot tokenize {line!r}: {error}") from error
         at_command, skip_until_do = True, False
-        for index, token in enumerate(tokens):
+        for index, word in enumerate(words):
             if skip_until_do:
-                skip_until_do = token not in ("do", ";")
-                if token == "do":
+                skip_until_do = word not in ("do", ";")
+                if word == "do":
                     at_command = True
                 continue
-            if token in SEPARATORS:
+            if word in SEPARATORS:
                 at_command = True
-            elif token in (">", "<", ">>", ">&", "<&", "<<", "<<<", "&>"):
+            elif word in (">", "<", ">>", ">&", "<&", "<<", "<<<", "&>"):
                 at_command = False
             elif not at_command:
                 continue
-            elif token in ("for", "case", "select"):
+            elif word in ("for", "case", "select"):
                 skip_until_do = True
-            elif token in KEYWORDS_THEN_COMMAND or token in CLOSERS or ASSIGNMENT.match(token):
+            elif word in KEYWORDS_THEN_COMMAND or word in CLOSERS or ASSIGNMENT.match(word):
                 continue
-            elif index + 1 < len(tokens) and tokens[index + 1] in ("(", "()") and token in functions:
+            elif index + 1 < len(words) and words[index + 1] in ("(", "()") and word in functions:
                 at_command = False
-            elif token in BUILTINS or token in functions or token == "SUBSTITUTION" or token.isdigit():
+            elif word in BUILTINS or word in functions or word == "SUBSTITUTION" or word.isdigit():
                 at_command = False
             else:
-                found.add(token)
+                found.add(word)
                 at_command = False
     return found
 

@@ -48,6 +48,8 @@ NODE_UID = 1000  # the image's `node` user
 SECRET_NAME = "n8n-secrets"  # noqa: S105 - a Secret object's name
 DATA_CLAIM = "n8n-data"
 USER_FOLDER = "/home/node/.n8n"
+CACHE_DIR = "/home/node/.cache"
+"""Every n8n process writes the editor's static assets under ``$HOME/.cache/n8n/public`` at start (image_facts)."""
 # Production webhook/form paths the webhook processor answers (queue mode); the rest stays on main.
 WEBHOOK_PATHS = ("/webhook/", "/webhook-waiting/", "/form/", "/form-waiting/")
 
@@ -84,7 +86,9 @@ class N8n(Construct):
             "N8N_HOST": config.host("n8n"),
             "N8N_PROTOCOL": "https" if config.infra.ingress.tls else "http",
             "N8N_EDITOR_BASE_URL": public_url(config, config.host("n8n")) + "/",
-            "WEBHOOK_URL": public_url(config, config.host("n8n_webhook")) + "/",
+            # N8N_WEBHOOK_URL, not the deprecated WEBHOOK_URL (n8n 2.35 deprecation.service): same base URL for
+            # test and production webhooks.
+            "N8N_WEBHOOK_URL": public_url(config, config.host("n8n_webhook")) + "/",
             "N8N_PROXY_HOPS": "1",  # behind exactly one reverse proxy (client IPs, secure cookies)
             "N8N_SECURE_COOKIE": "true" if config.infra.ingress.tls else "false",
             "GENERIC_TIMEZONE": settings.timezone,
@@ -129,7 +133,6 @@ class N8n(Construct):
                 "N8N_EXTERNAL_STORAGE_S3_HOST": s3_endpoint(config).removeprefix("https://"),
                 "N8N_EXTERNAL_STORAGE_S3_BUCKET_NAME": media_bucket(config),
                 "N8N_EXTERNAL_STORAGE_S3_BUCKET_REGION": s3_region(config),
-                "N8N_AVAILABLE_BINARY_DATA_MODES": "filesystem,s3",
                 "N8N_DEFAULT_BINARY_DATA_MODE": "s3",
             }
 
@@ -147,6 +150,7 @@ class N8n(Construct):
                 "QUEUE_BULL_REDIS_PORT": str(valkey.port),
                 "QUEUE_BULL_REDIS_DB": "0",
                 "QUEUE_HEALTH_CHECK_ACTIVE": "true",  # workers serve /healthz on N8N_PORT
+                # Not deprecated when "true": n8n 2.35 warns only when it is unset or false (v3 makes it the only mode).
                 "OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS": "true",
                 # Production webhooks go to the webhook processor, never to main.
                 "N8N_DISABLE_PRODUCTION_MAIN_PROCESS": "true",
@@ -177,12 +181,12 @@ class N8n(Construct):
             home = ClaimVolume("home", DATA_CLAIM) if persistent else EmptyDir("home", "1Gi")
             return Pod(
                 containers=[main],
-                volumes=[home, EmptyDir("tmp", "1Gi")],
+                volumes=[home, EmptyDir("cache", "256Mi"), EmptyDir("tmp", "1Gi")],
                 run_as_user=NODE_UID,
                 fs_group=NODE_UID,
             )
 
-        mounts = {"home": USER_FOLDER, "tmp": "/tmp"}
+        mounts = {"home": USER_FOLDER, "cache": CACHE_DIR, "tmp": "/tmp"}
         main_pod = pod(container(NAME, None, mounts), persistent=True)
         self.deployments: dict[str, DeploymentV1] = {
             NAME: deployment(self, "main", name=NAME, namespace=namespace, pod=main_pod, recreate=True)
