@@ -146,3 +146,18 @@ def test_unknown_pool_fails_early(all_apps_configs):
     config = load_config("prod", overrides={"apps": {"sentry": {"enabled": True, "node_pool": "nope"}}})
     with pytest.raises(ValueError, match="no such"):
         placement(config)
+
+
+def test_clickhouse_config_puts_merge_tree_settings_in_place_and_drops_system_logs(all_apps_stacks):
+    import xml.etree.ElementTree as ET
+
+    from platform_constructs.apps.sentry.clickhouse import SYSTEM_LOG_TABLES
+
+    _, config_map = named(all_apps_stacks["prod-apps"], "kubernetes_config_map_v1", "clickhouse-config", "sentry")
+    root = ET.fromstring(config_map["data"]["sentry.xml"])  # noqa: S314 - our own synthesized config
+    assert root.tag == "clickhouse"
+    assert root.find("max_suspicious_broken_parts") is None, "a MergeTree setting has no effect at the top level"
+    assert root.findtext("merge_tree/max_suspicious_broken_parts") == "400"
+    removed = {child.tag for child in root if child.get("remove") == "remove"}
+    assert {"query_log", "trace_log", "metric_log", "asynchronous_metric_log", "part_log"} <= removed == set(SYSTEM_LOG_TABLES)
+    assert "crash_log" not in removed
