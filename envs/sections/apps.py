@@ -109,6 +109,11 @@ class TwentyConfig(Section):
     local_storage_limit: Quantity = Field(
         default="2Gi", description="emptyDir size of the local file storage: ephemeral, as the brief says (S3 not wired)"
     )
+    storage: Quantity | None = Field(
+        default=None,
+        description="block PVC for the local file storage (attachments, avatars, logos), shared by server and worker; "
+        "unset = the emptyDir above, emptied at every rollout, pod restart or eviction",
+    )
     valkey: ValkeyConfig = Field(default_factory=ValkeyConfig, description="queue/cache (BullMQ: noeviction)")
     smtp: SmtpConfig | None = Field(default=None, description="invitations and notifications; password twenty_smtp_password")
     backup_schedule: Cron | None = Field(default=None, description="Velero schedule; unset = the env's schedule")
