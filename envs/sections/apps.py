@@ -65,6 +65,13 @@ class N8nConfig(Section):
     s3_binary_data: bool = Field(default=False, description="binary data in the media bucket: needs an Enterprise licence")
     smtp: SmtpConfig | None = Field(default=None, description="user invites and password resets")
     execution_max_age_hours: int = Field(default=336, ge=1, description="executions older than this are pruned")
+    payload_max_mb: int = Field(
+        default=16, ge=1, le=1024, description="N8N_PAYLOAD_SIZE_MAX: largest JSON/form body (editor, webhooks)"
+    )
+    upload_max_mb: int = Field(
+        default=64, ge=1, le=2048,
+        description="N8N_FORMDATA_FILE_SIZE_MAX: largest file a webhook/form takes (upstream 200); must fit the WAF body limit",
+    )
     backup_schedule: Cron | None = Field(default=None, description="Velero schedule; unset = the env's schedule")
 
 

@@ -32,7 +32,7 @@ from platform_constructs.apps.common.storage import block_pvc
 from platform_constructs.apps.common.valkey import Valkey
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.buckets import media_bucket, s3_endpoint, s3_region
-from platform_constructs.base.ingress import Route, public_ingress
+from platform_constructs.base.ingress import BodyLimit, MiB, Route, public_ingress
 from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_prometheus
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.workload import ClaimVolume, Container, EmptyDir, Pod, Probe, SecretEnv, deployment
@@ -103,6 +103,10 @@ class N8n(Construct):
             "N8N_DEFAULT_BINARY_DATA_MODE": "database",
             "npm_config_cache": "/tmp/.npm",  # community-node installs; the root filesystem is read-only
             "N8N_METRICS": "true",  # /metrics on the main port, scraped by the metrics layer's PodMonitor
+            # Body limits, explicit so the WAF can be held to them (n8n 2.35 @n8n/config endpoints.config:
+            # payloadSizeMax 16, formDataFileSizeMax 200 by default, in MiB).
+            "N8N_PAYLOAD_SIZE_MAX": str(settings.payload_max_mb),
+            "N8N_FORMDATA_FILE_SIZE_MAX": str(settings.upload_max_mb),
         }
         secret_env = {}
         if settings.smtp is not None:
@@ -211,6 +215,9 @@ class N8n(Construct):
             name=NAME,
             namespace=namespace,
             routes=[Route(host=config.host("n8n"), service=NAME, port=PORT), *webhook_routes],
+            body_limit=BodyLimit(
+                settings.upload_max_mb * MiB, "apps.n8n.upload_max_mb", settings.payload_max_mb * MiB, "apps.n8n.payload_max_mb"
+            ),
         )
 
         allow_prometheus(self, "netpol_from_prometheus", namespace=namespace, app=NAME, ports=[PORT])

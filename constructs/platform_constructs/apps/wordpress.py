@@ -30,7 +30,7 @@ from platform_constructs.apps.common.service import cluster_service
 from platform_constructs.apps.common.storage import block_pvc
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.buckets import media_bucket, s3_region
-from platform_constructs.base.ingress import Route, public_ingress
+from platform_constructs.base.ingress import BodyLimit, MiB, Route, public_ingress
 from platform_constructs.base.network import allow_from_ingress, allow_internet
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.workload import (
@@ -206,9 +206,6 @@ class Wordpress(Construct):
         deployment(self, "deployment", name=NAME, namespace=namespace, pod=pod, recreate=True)
         cluster_service(self, "service", name=NAME, namespace=namespace, app=NAME, ports={"http": HTTP_PORT})
 
-        annotations = {}
-        if config.infra.ingress.class_name == "nginx":
-            annotations["nginx.ingress.kubernetes.io/proxy-body-size"] = f"{settings.upload_max_mb}m"
         public_ingress(
             self,
             "ingress",
@@ -216,7 +213,8 @@ class Wordpress(Construct):
             name=NAME,
             namespace=namespace,
             routes=[Route(host=config.host(NAME), service=NAME, port=HTTP_PORT)],
-            annotations=annotations,
+            # PHP's upload_max_filesize = post_max_size bound every body (php_ini above).
+            body_limit=BodyLimit(settings.upload_max_mb * MiB, "apps.wordpress.upload_max_mb"),
         )
 
         allow_from_ingress(self, "netpol_from_ingress", namespace=namespace, app=NAME, ports=[HTTP_PORT])
