@@ -206,8 +206,34 @@ def block_storage_only(config: PlatformConfig, name: str, stack: Stack) -> Itera
                 yield Finding("block-storage", name, address, "PVC without storage_class_name (would use the default)")
 
 
+def waf_body_limits(config: PlatformConfig, name: str, stack: Stack) -> Iterator[Finding]:
+    """Every Ingress behind the WAF declares app body limits the WAF accepts (no 413 at the WAF for a valid upload)."""
+    from platform_constructs.base.ingress import (
+        BODY_LIMIT_ANNOTATION,
+        PAYLOAD_LIMIT_ANNOTATION,
+        TRAEFIK_MIDDLEWARES,
+        WAF_MIDDLEWARE_REF,
+    )
+
+    waf = config.infra.modsecurity
+    limits = {BODY_LIMIT_ANNOTATION: waf.body_limit_bytes, PAYLOAD_LIMIT_ANNOTATION: waf.body_limit_no_files_bytes}
+    for rtype, address, body in resources(stack):
+        if rtype != "kubernetes_ingress_v1":
+            continue
+        metadata = body.get("metadata") or {}
+        notes = (metadata[0] if isinstance(metadata, list) else metadata).get("annotations") or {}
+        if WAF_MIDDLEWARE_REF not in str(notes.get(TRAEFIK_MIDDLEWARES, "")):
+            continue
+        for annotation, waf_limit in limits.items():
+            if annotation in notes and int(notes[annotation]) > waf_limit:
+                yield Finding(
+                    "waf-body-limit", name, address,
+                    f"{annotation} = {notes[annotation]} but the WAF rejects bodies above {waf_limit} (infra.modsecurity)",
+                )
+
+
 Rule = Callable[[PlatformConfig, str, Stack], Iterator[Finding]]
-RULES: tuple[Rule, ...] = (no_bitnami, no_managed_database, helm_pinned, images_pinned, block_storage_only)
+RULES: tuple[Rule, ...] = (no_bitnami, no_managed_database, helm_pinned, images_pinned, block_storage_only, waf_body_limits)
 
 
 def check_stack(config: PlatformConfig, name: str, stack: Stack, rules: Sequence[Rule] = RULES) -> list[Finding]:

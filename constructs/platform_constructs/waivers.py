@@ -19,14 +19,6 @@ WAIVERS: tuple[Waiver, ...] = (
     ),
     # --- infra layer ---
     Waiver(
-        "posture-read-only-root",
-        "prod-infra",
-        "kubernetes_deployment_v1.waf_deployment_FC5BC547",
-        "The OWASP CRS image renders its nginx and ModSecurity configuration into /etc at start-up from "
-        "environment variables (paranoia level, thresholds, backend); the container stays non-root with all "
-        "capabilities dropped. Its whoami backend sidecar keeps a read-only root.",
-    ),
-    Waiver(
         "helm-pinned",
         "prod-infra",
         "helm_release.letsencrypt_issuers",

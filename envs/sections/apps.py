@@ -65,6 +65,13 @@ class N8nConfig(Section):
     s3_binary_data: bool = Field(default=False, description="binary data in the media bucket: needs an Enterprise licence")
     smtp: SmtpConfig | None = Field(default=None, description="user invites and password resets")
     execution_max_age_hours: int = Field(default=336, ge=1, description="executions older than this are pruned")
+    payload_max_mb: int = Field(
+        default=16, ge=1, le=1024, description="N8N_PAYLOAD_SIZE_MAX: largest JSON/form body (editor, webhooks)"
+    )
+    upload_max_mb: int = Field(
+        default=64, ge=1, le=2048,
+        description="N8N_FORMDATA_FILE_SIZE_MAX: largest file a webhook/form takes (upstream 200); must fit the WAF body limit",
+    )
     backup_schedule: Cron | None = Field(default=None, description="Velero schedule; unset = the env's schedule")
 
 
@@ -108,6 +115,11 @@ class TwentyConfig(Section):
     worker_cpu_request: Quantity = "100m"
     local_storage_limit: Quantity = Field(
         default="2Gi", description="emptyDir size of the local file storage: ephemeral, as the brief says (S3 not wired)"
+    )
+    storage: Quantity | None = Field(
+        default=None,
+        description="block PVC for the local file storage (attachments, avatars, logos), shared by server and worker; "
+        "unset = the emptyDir above, emptied at every rollout, pod restart or eviction",
     )
     valkey: ValkeyConfig = Field(default_factory=ValkeyConfig, description="queue/cache (BullMQ: noeviction)")
     smtp: SmtpConfig | None = Field(default=None, description="invitations and notifications; password twenty_smtp_password")

@@ -51,12 +51,13 @@ class WafConfig(Section):
     anomaly_inbound: int = Field(default=5, ge=1, le=100, description="CRS inbound anomaly score that blocks a request")
     anomaly_outbound: int = Field(default=4, ge=1, le=100, description="CRS outbound anomaly threshold")
     body_limit_bytes: int = Field(
-        default=16 * MiB, ge=MiB, le=1024 * MiB,
+        default=64 * MiB, ge=MiB, le=1024 * MiB,
         description="largest request body inspected and accepted (plugin maxBodySize = ModSecurity body limit); "
-        "Traefik buffers bodies up to this size in memory",
+        "Traefik and ModSecurity hold bodies up to this size in memory; every app limit behind the WAF must fit",
     )
     body_limit_no_files_bytes: int = Field(
-        default=MiB, ge=64 * 1024, description="largest non-upload body (JSON, forms) ModSecurity accepts"
+        default=16 * MiB, ge=64 * 1024,
+        description="largest non-upload body (JSON, forms) ModSecurity accepts; n8n's payload limit must fit",
     )
     timeout_ms: int = Field(default=2000, ge=100, le=60000, description="plugin time-out for the WAF sub-request")
     replicas: int = Field(default=2, ge=1, le=10, description="WAF pods; the WAF fails closed, so keep >= 2")

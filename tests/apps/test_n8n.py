@@ -51,7 +51,7 @@ def test_main_pod_postgres_wiring_and_secrets(stacks, configs, env):
     plain = env_values(ctr)
     assert plain["DB_TYPE"] == "postgresdb" and plain["DB_POSTGRESDB_HOST"] == "postgres.data.svc.cluster.local", address
     assert plain["DB_POSTGRESDB_DATABASE"] == "n8n" and plain["DB_POSTGRESDB_USER"] == "n8n", address
-    assert plain["WEBHOOK_URL"].endswith(f"://{config.host('n8n_webhook')}/"), address
+    assert "WEBHOOK_URL" not in plain and plain["N8N_WEBHOOK_URL"].endswith(f"://{config.host('n8n_webhook')}/"), address
     assert plain["N8N_BLOCK_ENV_ACCESS_IN_NODE"] == "true", f"{address}: workflows must not read the env"
     assert not any("var." in v for v in plain.values()), f"{address}: secret token in a plain env value"
     refs = env_secret_refs(ctr)

@@ -67,7 +67,9 @@ def test_kafka_kraft_single_node(all_apps_stacks, all_apps_configs, env):
     assert kafka["image"].startswith("apache/kafka:")
     env_vars = env_of(kafka)
     assert env_vars["KAFKA_PROCESS_ROLES"] == "broker,controller"
-    assert env_vars["KAFKA_LOG_DIRS"] == "/var/lib/kafka/data" and len(env_vars["CLUSTER_ID"]) == 22
+    assert env_vars["KAFKA_LOG_DIRS"] == "/var/lib/kafka/data/logs", "below the volume root: lost+found is no topic"
+    assert len(env_vars["CLUSTER_ID"]) == 22
+    assert {m["name"]: m["mount_path"] for m in kafka["volume_mount"]} == {"data": "/var/lib/kafka/data"}
     assert env_vars["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
     claim = one(body["spec"])["volume_claim_template"][0]
     assert one(claim["spec"])["storage_class_name"] == all_apps_configs[env].storage.block_class
@@ -144,3 +146,18 @@ def test_unknown_pool_fails_early(all_apps_configs):
     config = load_config("prod", overrides={"apps": {"sentry": {"enabled": True, "node_pool": "nope"}}})
     with pytest.raises(ValueError, match="no such"):
         placement(config)
+
+
+def test_clickhouse_config_puts_merge_tree_settings_in_place_and_drops_system_logs(all_apps_stacks):
+    import xml.etree.ElementTree as ET
+
+    from platform_constructs.apps.sentry.clickhouse import SYSTEM_LOG_TABLES
+
+    _, config_map = named(all_apps_stacks["prod-apps"], "kubernetes_config_map_v1", "clickhouse-config", "sentry")
+    root = ET.fromstring(config_map["data"]["sentry.xml"])  # noqa: S314 - our own synthesized config
+    assert root.tag == "clickhouse"
+    assert root.find("max_suspicious_broken_parts") is None, "a MergeTree setting has no effect at the top level"
+    assert root.findtext("merge_tree/max_suspicious_broken_parts") == "400"
+    removed = {child.tag for child in root if child.get("remove") == "remove"}
+    assert {"query_log", "trace_log", "metric_log", "asynchronous_metric_log", "part_log"} <= removed == set(SYSTEM_LOG_TABLES)
+    assert "crash_log" not in removed

@@ -96,3 +96,29 @@ def test_smtp_when_configured(all_apps_stacks):
         assert env_of(server)["EMAIL_DRIVER"] == "smtp"
         _, secret = named(all_apps_stacks[f"{env}-apps"], "kubernetes_secret_v1", "twenty-env", "twenty")
         assert secret["data"]["EMAIL_SMTP_PASSWORD"] == "${var.twenty_smtp_password}"
+
+
+def test_persistent_local_storage_option_is_one_pvc_shared_by_server_and_worker(all_apps_stacks, all_apps_configs):
+    for env in ENVS:
+        stack = all_apps_stacks[f"{env}-apps"]
+        body = named(stack, "kubernetes_deployment_v1", "twenty", "twenty")[1]
+        volume = {v["name"]: v for v in pod_spec(body)["volume"]}["local-storage"]
+        claim = one(volume["persistent_volume_claim"])["claim_name"]
+        _, pvc = named(stack, "kubernetes_persistent_volume_claim_v1", claim, "twenty")
+        spec = one(pvc["spec"])
+        assert spec["access_modes"] == ["ReadWriteOnce"]
+        assert spec["storage_class_name"] == all_apps_configs[env].storage.block_class
+        for name, container in containers(body).items():
+            mounts = {m["name"]: m["mount_path"] for m in container["volume_mount"]}
+            assert mounts["local-storage"] == env_of(container)["STORAGE_LOCAL_PATH"], f"{name} sees the same files"
+        assert one(one(body["spec"])["strategy"])["type"] == "Recreate", "one pod at a time on the RWO volume"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_only_the_server_gates_readiness(stacks, env):
+    pods = containers(_deployment(stacks, env))
+    assert one(pods["server"]["readiness_probe"])["http_get"]["path"] == "/healthz"
+    worker_ready = one(pods["worker"]["readiness_probe"])
+    assert one(worker_ready["exec"])["command"] == ["true"], "a Valkey blip must not mark the pod (and the UI) unready"
+    worker_live = one(pods["worker"]["liveness_probe"])
+    assert worker_live["failure_threshold"] * worker_live["period_seconds"] >= 300, "restart the worker only after minutes"

@@ -87,3 +87,48 @@ def test_crs_backend_is_an_answering_container_in_the_same_pod(all_stacks, confi
 def test_dev_has_no_waf(all_stacks):
     stack = all_stacks["dev-infra"]
     assert not [d for d in resources_of(stack, "kubernetes_deployment_v1").values() if d["metadata"]["name"] == "waf-modsecurity"]
+
+
+def test_app_upload_limits_fit_the_waf_on_every_prod_route(all_stacks, configs):
+    """Per route: the app's declared body limits (annotations) never exceed what the WAF accepts."""
+    from platform_constructs.base.ingress import BODY_LIMIT_ANNOTATION, PAYLOAD_LIMIT_ANNOTATION
+
+    tuning, declared = configs["prod"].infra.modsecurity, {}
+    for address, ingress in resources_of(all_stacks["prod-apps"], "kubernetes_ingress_v1").items():
+        notes = one(ingress["metadata"]).get("annotations", {})
+        if WAF_MIDDLEWARE_REF in notes.get(TRAEFIK_MIDDLEWARES, "") and BODY_LIMIT_ANNOTATION in notes:
+            declared[one(ingress["metadata"])["name"]] = notes
+            assert int(notes[BODY_LIMIT_ANNOTATION]) <= tuning.body_limit_bytes, address
+            assert int(notes.get(PAYLOAD_LIMIT_ANNOTATION, 0)) <= tuning.body_limit_no_files_bytes, address
+    assert {"wordpress", "n8n"} <= set(declared), f"apps taking uploads declare their limits: {sorted(declared)}"
+    assert int(declared["wordpress"][BODY_LIMIT_ANNOTATION]) == configs["prod"].apps.wordpress.upload_max_mb * 2**20
+
+
+def test_an_app_limit_above_the_waf_stops_synthesis_naming_both_fields(configs):
+    import pytest
+
+    from envs import load_config
+    from platform_constructs.base.ingress import BodyLimit, MiB, check_body_limit
+
+    config = configs["prod"]
+    check_body_limit(config, "wordpress", BodyLimit(config.apps.wordpress.upload_max_mb * MiB, "apps.wordpress.upload_max_mb"))
+    small_waf = load_config("prod", overrides={"infra": {"modsecurity": {"body_limit_bytes": 16 * MiB}}})
+    with pytest.raises(ValueError, match=r"'wordpress': apps.wordpress.upload_max_mb .* 64 MiB .* above 16 MiB "
+                                         r"\(infra.modsecurity.body_limit_bytes\)"):
+        check_body_limit(small_waf, "wordpress", BodyLimit(64 * MiB, "apps.wordpress.upload_max_mb"))
+    with pytest.raises(ValueError, match=r"apps.n8n.payload_max_mb .* \(infra.modsecurity.body_limit_no_files_bytes\)"):
+        check_body_limit(config, "n8n", BodyLimit(MiB, "apps.n8n.upload_max_mb", 32 * MiB, "apps.n8n.payload_max_mb"))
+
+
+def test_the_waf_body_limit_rule_flags_an_annotation_above_the_waf(configs):
+    from platform_constructs.base.ingress import BODY_LIMIT_ANNOTATION
+    from platform_constructs.rules import waf_body_limits
+
+    def stack(limit: int) -> dict:
+        notes = {TRAEFIK_MIDDLEWARES: WAF_MIDDLEWARE_REF, BODY_LIMIT_ANNOTATION: str(limit)}
+        return {"resource": {"kubernetes_ingress_v1": {"web": {"metadata": {"name": "web", "annotations": notes}}}}}
+
+    tuning = configs["prod"].infra.modsecurity
+    assert list(waf_body_limits(configs["prod"], "prod-apps", stack(tuning.body_limit_bytes))) == []
+    (finding,) = waf_body_limits(configs["prod"], "prod-apps", stack(tuning.body_limit_bytes + 1))
+    assert finding.rule == "waf-body-limit" and finding.resource == "kubernetes_ingress_v1.web"

@@ -1,7 +1,8 @@
 """Fixtures shared by the Apps II tests (Valkey, Twenty, Nextcloud, Sentry, no-Bitnami, capacity).
 
 ``all_apps_stacks`` is the ONE extra synthesis of these tests: both envs with EVERY optional app
-and feature on (Nextcloud with S3 primary storage, Sentry, n8n queue mode, SMTP for Twenty), prod
+and feature on (Nextcloud with S3 primary storage, Sentry, n8n queue mode, SMTP and a storage PVC for
+Twenty), prod
 with a dedicated tainted pool for Sentry.
 """
 
@@ -30,7 +31,7 @@ ALL_APPS_ON: dict[str, Any] = {
     "apps": {
         "nextcloud": {"enabled": True, "s3": {"host": "fra1.digitaloceanspaces.com", "bucket": "ffe-nextcloud"}},
         "sentry": {"enabled": True},
-        "twenty": {"smtp": SMTP},
+        "twenty": {"smtp": SMTP, "storage": "5Gi"},
         "n8n": {"queue_mode": True},
     }
 }

@@ -27,7 +27,7 @@ from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.ingress import Route, public_ingress
 from platform_constructs.base.network import allow_from_ingress
 from platform_constructs.base.stack import LayerStack
-from platform_constructs.base.workload import Container, Pod, Probe, SecretEnv, deployment
+from platform_constructs.base.workload import ClaimVolume, Container, EmptyDir, Pod, Probe, SecretEnv, deployment
 from platform_constructs.versions import IMAGES
 
 NAMESPACE_NAME = "analytics"
@@ -78,10 +78,7 @@ class Analytics(Construct):
         )
         pod = Pod(
             containers=[container],
-            volumes=[
-                {"name": "data", "persistent_volume_claim": {"claim_name": DATA_CLAIM}},
-                {"name": "tmp", "empty_dir": {"size_limit": "256Mi"}},
-            ],
+            volumes=[ClaimVolume("data", DATA_CLAIM), EmptyDir("tmp", "256Mi")],
         )
         deployment(self, "deployment", name=NAME, namespace=namespace, pod=pod, recreate=True)
         cluster_service(self, "service", name=NAME, namespace=namespace, app=NAME, ports={"http": PORT})

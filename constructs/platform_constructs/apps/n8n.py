@@ -32,10 +32,10 @@ from platform_constructs.apps.common.storage import block_pvc
 from platform_constructs.apps.common.valkey import Valkey
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.buckets import media_bucket, s3_endpoint, s3_region
-from platform_constructs.base.ingress import Route, public_ingress
+from platform_constructs.base.ingress import BodyLimit, MiB, Route, public_ingress
 from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_prometheus
 from platform_constructs.base.stack import LayerStack
-from platform_constructs.base.workload import Container, Pod, Probe, SecretEnv, deployment
+from platform_constructs.base.workload import ClaimVolume, Container, EmptyDir, Pod, Probe, SecretEnv, deployment
 from platform_constructs.data.access import allow_to_database
 from platform_constructs.data.catalog import database_for
 from platform_constructs.versions import IMAGES
@@ -48,6 +48,8 @@ NODE_UID = 1000  # the image's `node` user
 SECRET_NAME = "n8n-secrets"  # noqa: S105 - a Secret object's name
 DATA_CLAIM = "n8n-data"
 USER_FOLDER = "/home/node/.n8n"
+CACHE_DIR = "/home/node/.cache"
+"""Every n8n process writes the editor's static assets under ``$HOME/.cache/n8n/public`` at start (image_facts)."""
 # Production webhook/form paths the webhook processor answers (queue mode); the rest stays on main.
 WEBHOOK_PATHS = ("/webhook/", "/webhook-waiting/", "/form/", "/form-waiting/")
 
@@ -84,7 +86,9 @@ class N8n(Construct):
             "N8N_HOST": config.host("n8n"),
             "N8N_PROTOCOL": "https" if config.infra.ingress.tls else "http",
             "N8N_EDITOR_BASE_URL": public_url(config, config.host("n8n")) + "/",
-            "WEBHOOK_URL": public_url(config, config.host("n8n_webhook")) + "/",
+            # N8N_WEBHOOK_URL, not the deprecated WEBHOOK_URL (n8n 2.35 deprecation.service): same base URL for
+            # test and production webhooks.
+            "N8N_WEBHOOK_URL": public_url(config, config.host("n8n_webhook")) + "/",
             "N8N_PROXY_HOPS": "1",  # behind exactly one reverse proxy (client IPs, secure cookies)
             "N8N_SECURE_COOKIE": "true" if config.infra.ingress.tls else "false",
             "GENERIC_TIMEZONE": settings.timezone,
@@ -99,6 +103,10 @@ class N8n(Construct):
             "N8N_DEFAULT_BINARY_DATA_MODE": "database",
             "npm_config_cache": "/tmp/.npm",  # community-node installs; the root filesystem is read-only
             "N8N_METRICS": "true",  # /metrics on the main port, scraped by the metrics layer's PodMonitor
+            # Body limits, explicit so the WAF can be held to them (n8n 2.35 @n8n/config endpoints.config:
+            # payloadSizeMax 16, formDataFileSizeMax 200 by default, in MiB).
+            "N8N_PAYLOAD_SIZE_MAX": str(settings.payload_max_mb),
+            "N8N_FORMDATA_FILE_SIZE_MAX": str(settings.upload_max_mb),
         }
         secret_env = {}
         if settings.smtp is not None:
@@ -129,7 +137,6 @@ class N8n(Construct):
                 "N8N_EXTERNAL_STORAGE_S3_HOST": s3_endpoint(config).removeprefix("https://"),
                 "N8N_EXTERNAL_STORAGE_S3_BUCKET_NAME": media_bucket(config),
                 "N8N_EXTERNAL_STORAGE_S3_BUCKET_REGION": s3_region(config),
-                "N8N_AVAILABLE_BINARY_DATA_MODES": "filesystem,s3",
                 "N8N_DEFAULT_BINARY_DATA_MODE": "s3",
             }
 
@@ -147,6 +154,7 @@ class N8n(Construct):
                 "QUEUE_BULL_REDIS_PORT": str(valkey.port),
                 "QUEUE_BULL_REDIS_DB": "0",
                 "QUEUE_HEALTH_CHECK_ACTIVE": "true",  # workers serve /healthz on N8N_PORT
+                # Not deprecated when "true": n8n 2.35 warns only when it is unset or false (v3 makes it the only mode).
                 "OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS": "true",
                 # Production webhooks go to the webhook processor, never to main.
                 "N8N_DISABLE_PRODUCTION_MAIN_PROCESS": "true",
@@ -174,15 +182,15 @@ class N8n(Construct):
             )
 
         def pod(main: Container, persistent: bool) -> Pod:
-            home = {"persistent_volume_claim": {"claim_name": DATA_CLAIM}} if persistent else {"empty_dir": {"size_limit": "1Gi"}}
+            home = ClaimVolume("home", DATA_CLAIM) if persistent else EmptyDir("home", "1Gi")
             return Pod(
                 containers=[main],
-                volumes=[{"name": "home", **home}, {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}}],
+                volumes=[home, EmptyDir("cache", "256Mi"), EmptyDir("tmp", "1Gi")],
                 run_as_user=NODE_UID,
                 fs_group=NODE_UID,
             )
 
-        mounts = {"home": USER_FOLDER, "tmp": "/tmp"}
+        mounts = {"home": USER_FOLDER, "cache": CACHE_DIR, "tmp": "/tmp"}
         main_pod = pod(container(NAME, None, mounts), persistent=True)
         self.deployments: dict[str, DeploymentV1] = {
             NAME: deployment(self, "main", name=NAME, namespace=namespace, pod=main_pod, recreate=True)
@@ -207,6 +215,9 @@ class N8n(Construct):
             name=NAME,
             namespace=namespace,
             routes=[Route(host=config.host("n8n"), service=NAME, port=PORT), *webhook_routes],
+            body_limit=BodyLimit(
+                settings.upload_max_mb * MiB, "apps.n8n.upload_max_mb", settings.payload_max_mb * MiB, "apps.n8n.payload_max_mb"
+            ),
         )
 
         allow_prometheus(self, "netpol_from_prometheus", namespace=namespace, app=NAME, ports=[PORT])

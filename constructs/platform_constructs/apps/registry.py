@@ -34,7 +34,17 @@ from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.ingress import Route, WafWaiver, public_ingress
 from platform_constructs.base.network import allow_from_ingress, allow_prometheus
 from platform_constructs.base.stack import LayerStack
-from platform_constructs.base.workload import Container, Pod, Probe, deployment
+from platform_constructs.base.workload import (
+    ClaimVolume,
+    ConfigMapVolume,
+    Container,
+    EmptyDir,
+    Pod,
+    Probe,
+    SecretVolume,
+    Volume,
+    deployment,
+)
 from platform_constructs.versions import IMAGES
 
 NAMESPACE_NAME = "registry"
@@ -86,18 +96,14 @@ class Registry(Construct):
         block_pvc(self, "data", config=config, name=DATA_CLAIM, namespace=namespace, size=settings.storage, app=NAME)
 
         mounts = {"config": CONFIG_DIR, "data": DATA_DIR, "tmp": "/tmp"}
-        volumes: list[dict[str, Any]] = [
-            {"name": "config", "config_map": {"name": "zot-config"}},
-            {"name": "data", "persistent_volume_claim": {"claim_name": DATA_CLAIM}},
-            {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
-        ]
+        volumes: list[Volume] = [ConfigMapVolume("config", "zot-config"), ClaimVolume("data", DATA_CLAIM), EmptyDir("tmp", "1Gi")]
         if settings.htpasswd:
             htpasswd = LayerStack.of(self).secret(
                 "registry_htpasswd", "Zot users: htpasswd lines with bcrypt hashes (htpasswd -nbB user password)."
             )
             secret(self, "htpasswd", name=HTPASSWD_SECRET, namespace=namespace, data={"htpasswd": htpasswd})
             mounts["htpasswd"] = AUTH_DIR
-            volumes.append({"name": "htpasswd", "secret": {"secret_name": HTPASSWD_SECRET, "default_mode": "0440"}})
+            volumes.append(SecretVolume("htpasswd", HTPASSWD_SECRET, default_mode="0440"))
 
         container = Container(
             name=NAME,

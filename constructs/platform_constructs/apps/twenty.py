@@ -3,9 +3,16 @@
 * plain Deployment of the official ``twentycrm/twenty`` image (upstream's chart is unpublished and
   stale): one pod, ``Recreate`` (the server migrates the database at boot, so never two servers),
   with two containers — ``server`` (HTTP 3000) and ``worker`` (BullMQ jobs, no migrations, no cron
-  registration) — so both see the same files;
-* files in local storage on an ``emptyDir``: ephemeral, as the brief asks (lost when the pod is
-  rescheduled). S3 storage (``STORAGE_TYPE=s3``) is possible upstream but deliberately not wired;
+  registration) — so both see the same files on the same node: a ReadWriteOnce volume needs no
+  pod affinity, and a rollout never leaves two pods fighting over it;
+* only the server gates readiness (the Service, i.e. the UI): the worker's readiness probe always
+  passes once it runs, its liveness restarts it after five minutes without its queue, so a Valkey
+  blip never takes the UI away;
+* files in local storage: by default an ``emptyDir``, ephemeral as the brief asks — attachments,
+  avatars and workspace logos vanish at every rollout, pod restart or eviction while the database
+  rows still point at them. ``apps.twenty.storage`` puts them on a block PVC (kept across restarts,
+  backed up with the namespace). S3 storage (``STORAGE_TYPE=s3``) is possible upstream but
+  deliberately not wired;
 * its own Postgres database (``data/catalog.py``) and a private Valkey with ``noeviction``;
 * ``APP_SECRET`` and ``ENCRYPTION_KEY`` from secrets, composed with the database and Valkey URLs
   into the Secret ``twenty-env`` (no value ever in the pod spec);
@@ -22,6 +29,7 @@ from constructs import Construct
 from envs import PlatformConfig
 from platform_constructs.apps.common.objects import public_url
 from platform_constructs.apps.common.service import cluster_service
+from platform_constructs.apps.common.storage import block_pvc
 from platform_constructs.apps.common.valkey import Valkey
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.ingress import Route, public_ingress
@@ -29,7 +37,7 @@ from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.network import allow_from_ingress, allow_internet
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
-from platform_constructs.base.workload import Container, Pod, Probe, deployment
+from platform_constructs.base.workload import ClaimVolume, Container, EmptyDir, Pod, Probe, deployment
 from platform_constructs.capacity import memory_bytes
 from platform_constructs.data.access import allow_to_database
 from platform_constructs.data.catalog import database_for
@@ -40,6 +48,7 @@ PORT = 3000
 NODE_UID = "1000"  # the image's `node` user (string: the provider types ids as strings)
 LOCAL_STORAGE = "/app/packages/twenty-server/.local-storage"
 ENV_SECRET = "twenty-env"  # noqa: S105 - a Secret's name
+STORAGE_CLAIM = "twenty-local-storage"
 
 
 class Twenty(Construct):
@@ -111,7 +120,10 @@ class Twenty(Construct):
             readiness=Probe(port=PORT, path="/healthz", initial_delay_seconds=30, period_seconds=10, failure_threshold=6),
             liveness=Probe(port=PORT, path="/healthz", initial_delay_seconds=300, period_seconds=15, failure_threshold=6),
         )
-        # The worker has no HTTP endpoint; it is useless without its queue, so probe that.
+        # The worker has no HTTP endpoint. It shares the pod with the server, and a pod is Ready only when
+        # every container is: its readiness must not depend on Valkey, or a blip would take the UI away.
+        # Liveness restarts the worker alone after ~5 minutes without its queue (a wedged BullMQ client).
+        always_ready = Probe(command=["true"], initial_delay_seconds=5, period_seconds=30)
         queue_check = Probe(
             command=[
                 "node",
@@ -119,8 +131,9 @@ class Twenty(Construct):
                 f"require('net').connect({valkey.port}, '{valkey.host}')"
                 ".on('connect', () => process.exit(0)).on('error', () => process.exit(1))",
             ],
-            initial_delay_seconds=20,
+            initial_delay_seconds=60,
             period_seconds=30,
+            failure_threshold=10,
         )
         worker = Container(
             name="worker",
@@ -137,9 +150,16 @@ class Twenty(Construct):
             },
             env_from_secrets=[ENV_SECRET],
             mounts=mounts,
-            readiness=queue_check,
+            readiness=always_ready,
             liveness=queue_check,
         )
+        if settings.storage is not None:
+            block_pvc(
+                self, "local_storage", config=config, name=STORAGE_CLAIM, namespace=namespace, size=settings.storage, app=APP
+            )
+            local_storage: ClaimVolume | EmptyDir = ClaimVolume("local-storage", STORAGE_CLAIM)
+        else:
+            local_storage = EmptyDir("local-storage", settings.local_storage_limit)
         self.deployment = deployment(
             self,
             "deployment",
@@ -149,10 +169,7 @@ class Twenty(Construct):
             pod=Pod(
                 containers=[server, worker],
                 run_as_user=NODE_UID,
-                volumes=[
-                    {"name": "local-storage", "empty_dir": {"size_limit": settings.local_storage_limit}},
-                    {"name": "tmp", "empty_dir": {"size_limit": "512Mi"}},
-                ],
+                volumes=[local_storage, EmptyDir("tmp", "512Mi")],
             ),
         )
         cluster_service(self, "service", name=APP, namespace=namespace, app=APP, ports={"http": PORT})

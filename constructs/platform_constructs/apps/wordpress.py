@@ -30,10 +30,19 @@ from platform_constructs.apps.common.service import cluster_service
 from platform_constructs.apps.common.storage import block_pvc
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.buckets import media_bucket, s3_region
-from platform_constructs.base.ingress import Route, public_ingress
+from platform_constructs.base.ingress import BodyLimit, MiB, Route, public_ingress
 from platform_constructs.base.network import allow_from_ingress, allow_internet
 from platform_constructs.base.stack import LayerStack
-from platform_constructs.base.workload import Container, Pod, Probe, SecretEnv, deployment
+from platform_constructs.base.workload import (
+    ClaimVolume,
+    ConfigMapVolume,
+    Container,
+    EmptyDir,
+    Pod,
+    Probe,
+    SecretEnv,
+    deployment,
+)
 from platform_constructs.data.access import allow_to_database
 from platform_constructs.data.catalog import database_for
 from platform_constructs.versions import IMAGES
@@ -182,27 +191,21 @@ class Wordpress(Construct):
         pod = Pod(
             containers=[container],
             volumes=[
-                {"name": "html", "empty_dir": {"size_limit": "512Mi"}},
-                {"name": "content", "persistent_volume_claim": {"claim_name": "wordpress-content"}},
-                {"name": "apache-run", "empty_dir": {"medium": "Memory", "size_limit": "16Mi"}},
-                {"name": "apache-lock", "empty_dir": {"medium": "Memory", "size_limit": "16Mi"}},
-                {"name": "tmp", "empty_dir": {"size_limit": f"{max(256, 2 * settings.upload_max_mb)}Mi"}},
-                {"name": "php-config", "config_map": {"name": "wordpress-php"}},
+                EmptyDir("html", "512Mi"),
+                ClaimVolume("content", "wordpress-content"),
+                EmptyDir("apache-run", "16Mi", medium="Memory"),
+                EmptyDir("apache-lock", "16Mi", medium="Memory"),
+                EmptyDir("tmp", f"{max(256, 2 * settings.upload_max_mb)}Mi"),
+                ConfigMapVolume("php-config", "wordpress-php"),
             ],
             run_as_user=WWW_DATA,
             fs_group=WWW_DATA,
+            # Non-root Apache binds :80 through this namespaced, PSA-allowed sysctl (no capability needed).
+            sysctls={"net.ipv4.ip_unprivileged_port_start": str(HTTP_PORT)},
         )
-        workload = deployment(self, "deployment", name=NAME, namespace=namespace, pod=pod, recreate=True)
-        # Non-root Apache binds :80 through this namespaced, PSA-allowed sysctl (no capability needed).
-        workload.add_override(
-            "spec.template.spec.security_context.sysctl",
-            [{"name": "net.ipv4.ip_unprivileged_port_start", "value": str(HTTP_PORT)}],
-        )
+        deployment(self, "deployment", name=NAME, namespace=namespace, pod=pod, recreate=True)
         cluster_service(self, "service", name=NAME, namespace=namespace, app=NAME, ports={"http": HTTP_PORT})
 
-        annotations = {}
-        if config.infra.ingress.class_name == "nginx":
-            annotations["nginx.ingress.kubernetes.io/proxy-body-size"] = f"{settings.upload_max_mb}m"
         public_ingress(
             self,
             "ingress",
@@ -210,7 +213,8 @@ class Wordpress(Construct):
             name=NAME,
             namespace=namespace,
             routes=[Route(host=config.host(NAME), service=NAME, port=HTTP_PORT)],
-            annotations=annotations,
+            # PHP's upload_max_filesize = post_max_size bound every body (php_ini above).
+            body_limit=BodyLimit(settings.upload_max_mb * MiB, "apps.wordpress.upload_max_mb"),
         )
 
         allow_from_ingress(self, "netpol_from_ingress", namespace=namespace, app=NAME, ports=[HTTP_PORT])

@@ -6,7 +6,12 @@ WAF are decided once.
 * host: always a ``config.host(...)`` FQDN, derived from ``root_domain``;
 * WAF (when ``config.infra.waf``): the ModSecurity/CRS Traefik middleware sits on every route,
   unless the caller passes a ``WafWaiver`` with a reason, which is written on the Ingress as
-  the annotation ``platform/waf-waiver`` so reviews and tests see it.
+  the annotation ``platform/waf-waiver`` so reviews and tests see it;
+* body size: an app that takes uploads passes its ``BodyLimit`` (the limits it is configured
+  with). Behind the WAF they must fit the WAF's (``infra.modsecurity``), or synthesis stops with
+  the fields to change: an upload the app accepts never dies with a 413 at the WAF. The limits are
+  written on the Ingress (``platform/body-limit-bytes``, checked again by the ``waf-body-limit``
+  rule) and, on the nginx class, become ``proxy-body-size`` (nginx's own default is 1 MiB).
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ ACME_SOLVER_APP = "acme-http01-solver"
 ACME_SOLVER_PORT = 8089
 
 TRAEFIK_MIDDLEWARES = "traefik.ingress.kubernetes.io/router.middlewares"
+BODY_LIMIT_ANNOTATION = "platform/body-limit-bytes"
+PAYLOAD_LIMIT_ANNOTATION = "platform/payload-limit-bytes"
+NGINX_BODY_SIZE = "nginx.ingress.kubernetes.io/proxy-body-size"
+MiB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,42 @@ class WafWaiver:
             raise ValueError("a WAF waiver needs a real reason (at least a sentence)")
 
 
+@dataclass(frozen=True)
+class BodyLimit:
+    """The largest request bodies the app behind an Ingress is configured to accept.
+
+    ``upload_bytes``: any body, uploads included (ModSecurity's body limit, the plugin's maxBodySize);
+    ``payload_bytes``: bodies without files (JSON, forms: ModSecurity's no-files limit), when the app
+    bounds them separately. ``*_field`` names the config field that sets each, for the error.
+    """
+
+    upload_bytes: int
+    upload_field: str
+    payload_bytes: int | None = None
+    payload_field: str | None = None
+
+
+def check_body_limit(config: PlatformConfig, name: str, limit: BodyLimit) -> None:
+    """Refuse an app limit the WAF would cut with a 413 (only meaningful when the WAF filters the route)."""
+    waf = config.infra.modsecurity
+    problems = []
+    if limit.upload_bytes > waf.body_limit_bytes:
+        problems.append(
+            f"{limit.upload_field} lets the app accept bodies of {limit.upload_bytes / MiB:g} MiB but the WAF rejects "
+            f"above {waf.body_limit_bytes / MiB:g} MiB (infra.modsecurity.body_limit_bytes)"
+        )
+    if limit.payload_bytes is not None and limit.payload_bytes > waf.body_limit_no_files_bytes:
+        problems.append(
+            f"{limit.payload_field} lets the app accept non-file bodies of {limit.payload_bytes / MiB:g} MiB but the WAF "
+            f"rejects above {waf.body_limit_no_files_bytes / MiB:g} MiB (infra.modsecurity.body_limit_no_files_bytes)"
+        )
+    if problems:
+        raise ValueError(
+            f"Ingress {name!r}: " + "; ".join(problems) + ". Raise the WAF limit, lower the app's, or exempt the "
+            "Ingress with a WafWaiver."
+        )
+
+
 def public_ingress(
     scope: Construct,
     id_: str,
@@ -66,8 +111,9 @@ def public_ingress(
     waf_waiver: WafWaiver | None = None,
     middlewares: Sequence[str] = (),
     annotations: Mapping[str, str] | None = None,
+    body_limit: BodyLimit | None = None,
 ) -> IngressV1:
-    """An Ingress for ``routes`` with the environment's class, TLS and WAF policy."""
+    """An Ingress for ``routes`` with the environment's class, TLS, WAF and body-size policy."""
     ingress_cfg = config.infra.ingress
     notes: dict[str, str] = dict(annotations or {})
     traefik = ingress_cfg.class_name == "traefik"
@@ -75,8 +121,16 @@ def public_ingress(
     if config.infra.waf:
         if waf_waiver is None:
             chain.insert(0, WAF_MIDDLEWARE_REF)
+            if body_limit is not None:
+                check_body_limit(config, name, body_limit)
         else:
             notes[WAF_WAIVER_ANNOTATION] = waf_waiver.reason
+    if body_limit is not None:
+        notes[BODY_LIMIT_ANNOTATION] = str(body_limit.upload_bytes)
+        if body_limit.payload_bytes is not None:
+            notes[PAYLOAD_LIMIT_ANNOTATION] = str(body_limit.payload_bytes)
+        if not traefik:
+            notes.setdefault(NGINX_BODY_SIZE, f"{-(-body_limit.upload_bytes // MiB)}m")
     if traefik:
         notes["traefik.ingress.kubernetes.io/router.entrypoints"] = "websecure" if ingress_cfg.tls else "web"
         if ingress_cfg.tls:

@@ -6,6 +6,11 @@ capabilities dropped, seccomp RuntimeDefault, read-only root filesystem, no serv
 token, memory requests and limits on every container, probes on long-running containers.
 A component loosens one of these only by passing an explicit argument, and a loosening that
 the posture checks see must be recorded as a waiver (see ``platform_constructs.rules``).
+
+Volumes are typed (``EmptyDir``, ``ClaimVolume``, ``ConfigMapVolume``, ``SecretVolume``) and every
+container mount must name a volume of its pod (or a StatefulSet claim): a typo is an error at
+synthesis that names the container and the missing volume, not a pod stuck in ``CreateContainerConfigError``.
+What each image writes, and so which mounts it needs, is recorded in ``platform_constructs.image_facts``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 from cdktf_cdktf_provider_kubernetes.cron_job_v1 import CronJobV1, CronJobV1Metadata, CronJobV1Spec
 from cdktf_cdktf_provider_kubernetes.deployment_v1 import DeploymentV1, DeploymentV1Metadata, DeploymentV1Spec
-from cdktf_cdktf_provider_kubernetes.job_v1 import JobV1, JobV1Metadata, JobV1Spec
+from cdktf_cdktf_provider_kubernetes.job_v1 import JobV1, JobV1Metadata, JobV1Spec, JobV1Timeouts
 from cdktf_cdktf_provider_kubernetes.stateful_set_v1 import (
     StatefulSetV1,
     StatefulSetV1Metadata,
@@ -62,6 +67,62 @@ class Probe:
         else:
             probe["tcp_socket"] = {"port": str(self.port)}
         return probe
+
+
+@dataclass(frozen=True)
+class EmptyDir:
+    """Scratch space for the pod's lifetime; ``medium="Memory"`` is a tmpfs counted in the memory limit."""
+
+    name: str
+    size_limit: str
+    medium: str | None = None
+
+    def render(self) -> dict[str, Any]:
+        empty_dir: dict[str, Any] = {"size_limit": self.size_limit}
+        if self.medium:
+            empty_dir = {"medium": self.medium, **empty_dir}
+        return {"name": self.name, "empty_dir": empty_dir}
+
+
+@dataclass(frozen=True)
+class ClaimVolume:
+    """An existing PersistentVolumeClaim."""
+
+    name: str
+    claim: str
+
+    def render(self) -> dict[str, Any]:
+        return {"name": self.name, "persistent_volume_claim": {"claim_name": self.claim}}
+
+
+@dataclass(frozen=True)
+class ConfigMapVolume:
+    name: str
+    config_map: str
+
+    def render(self) -> dict[str, Any]:
+        return {"name": self.name, "config_map": {"name": self.config_map}}
+
+
+@dataclass(frozen=True)
+class SecretVolume:
+    """Keys of a Secret as files; ``items`` (key → file name) selects some, ``default_mode`` an octal string."""
+
+    name: str
+    secret: str
+    items: Mapping[str, str] = field(default_factory=dict)
+    default_mode: str | None = None
+
+    def render(self) -> dict[str, Any]:
+        secret: dict[str, Any] = {"secret_name": self.secret}
+        if self.items:
+            secret["items"] = [{"key": key, "path": path} for key, path in self.items.items()]
+        if self.default_mode:
+            secret["default_mode"] = self.default_mode
+        return {"name": self.name, "secret": secret}
+
+
+Volume = EmptyDir | ClaimVolume | ConfigMapVolume | SecretVolume
 
 
 @dataclass(frozen=True)
@@ -136,8 +197,7 @@ class Pod:
 
     containers: Sequence[Container]
     init_containers: Sequence[Container] = ()
-    volumes: Sequence[Mapping[str, Any]] = ()
-    """Raw kubernetes-provider volume blocks, e.g. ``{"name": "data", "empty_dir": {}}``."""
+    volumes: Sequence[Volume] = ()
     run_as_user: int = 65532
     run_as_group: int | None = None
     fs_group: int | None = None
@@ -145,6 +205,23 @@ class Pod:
     """Set only for workloads that call the Kubernetes API; others get no token at all."""
     restart_policy: str | None = None
     node_selector: Mapping[str, str] = field(default_factory=dict)
+    sysctls: Mapping[str, str] = field(default_factory=dict)
+    """Namespaced, PSA-"restricted"-safe sysctls, e.g. ``net.ipv4.ip_unprivileged_port_start``."""
+
+    def check_mounts(self, workload: str, claims: Sequence[str] = ()) -> None:
+        """Every mount names a volume of this pod (or one of the StatefulSet's ``claims``)."""
+        names = [v.name for v in self.volumes]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"{workload}: volume name(s) {duplicates} declared more than once")
+        known = {*names, *claims}
+        for container in (*self.init_containers, *self.containers):
+            missing = sorted(set(container.mounts) - known)
+            if missing:
+                raise ValueError(
+                    f"{workload}: container {container.name!r} mounts {missing} but the pod has no such volume "
+                    f"(volumes: {sorted(known)}); add the volume or fix the mount name"
+                )
 
     def render(self, labels: Mapping[str, str], annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
         group = self.run_as_group if self.run_as_group is not None else self.run_as_user
@@ -157,13 +234,14 @@ class Pod:
                 "run_as_group": group,
                 "fs_group": self.fs_group if self.fs_group is not None else group,
                 "seccomp_profile": {"type": "RuntimeDefault"},
+                **({"sysctl": [{"name": k, "value": v} for k, v in sorted(self.sysctls.items())]} if self.sysctls else {}),
             },
             "container": [c.render() for c in self.containers],
         }
         if self.init_containers:
             spec["init_container"] = [c.render() for c in self.init_containers]
         if self.volumes:
-            spec["volume"] = [dict(v) for v in self.volumes]
+            spec["volume"] = [v.render() for v in self.volumes]
         if self.service_account:
             spec["service_account_name"] = self.service_account
         if self.restart_policy:
@@ -193,6 +271,7 @@ def deployment(
     pod_annotations: Mapping[str, str] | None = None,
 ) -> DeploymentV1:
     """A Deployment; ``recreate`` for single-writer apps on a ReadWriteOnce PVC."""
+    pod.check_mounts(f"Deployment {name!r}")
     labels = workload_labels(name, component)
     selector = {k: labels[k] for k in sorted(labels) if k.endswith(("/name", "/component"))}
     spec = {
@@ -222,6 +301,7 @@ def stateful_set(
     component: str | None = None,
     pod_annotations: Mapping[str, str] | None = None,
 ) -> StatefulSetV1:
+    pod.check_mounts(f"StatefulSet {name!r}", claims=list(volume_claims))
     labels = workload_labels(name, component)
     selector = {k: labels[k] for k in sorted(labels) if k.endswith(("/name", "/component"))}
     spec = {
@@ -262,8 +342,17 @@ def job(
     backoff_limit: int = 6,
     component: str | None = None,
     annotations: Mapping[str, str] | None = None,
+    wait_for_completion: bool = False,
+    timeout: str | None = None,
 ) -> JobV1:
-    """A one-shot Job, deleted by Kubernetes ``ttl_seconds_after_finished`` after it ends."""
+    """A one-shot Job, deleted by Kubernetes ``ttl_seconds_after_finished`` after it ends.
+
+    ``wait_for_completion``: the apply waits for the Job and fails when it fails, for at most
+    ``timeout`` (an OpenTofu duration such as ``"10m"``) on create and on update.
+    """
+    if timeout is not None and not wait_for_completion:
+        raise ValueError(f"Job {name!r}: a timeout only applies with wait_for_completion=True")
+    pod.check_mounts(f"Job {name!r}")
     labels = workload_labels(name, component)
     metadata = _metadata(name, namespace, labels)
     if annotations:
@@ -278,7 +367,8 @@ def job(
         id_,
         metadata=build(JobV1Metadata, metadata),
         spec=build(JobV1Spec, spec),
-        wait_for_completion=False,
+        wait_for_completion=wait_for_completion,
+        timeouts=JobV1Timeouts(create=timeout, update=timeout) if timeout else None,
     )
 
 
@@ -292,6 +382,7 @@ def cron_job(
     schedule: str,
     component: str | None = None,
 ) -> CronJobV1:
+    pod.check_mounts(f"CronJob {name!r}")
     labels = workload_labels(name, component)
     spec = {
         "schedule": schedule,

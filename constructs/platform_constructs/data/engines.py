@@ -1,7 +1,8 @@
 """The two shared database engines: one StatefulSet, one PVC, one Service and one root Secret each.
 
 Official images (``postgres``, ``mariadb``) run as their built-in uid 999 with a read-only root
-filesystem: only the data PVC and two emptyDirs (socket/pid directory, ``/tmp``) are writable.
+filesystem: only the data PVC and two emptyDirs (socket/pid directory, ``/tmp``) are writable, plus
+Postgres' memory-backed ``/dev/shm`` (sized: parallel query needs more than the runtime's 64 MiB).
 The data directory lives in a sub-folder of the PVC so the PVC root can also hold ``dumps/``
 (the Velero pre-backup dumps, see ``backups.py``) and the ``lost+found`` of a fresh block volume.
 """
@@ -22,7 +23,7 @@ from platform_constructs.base.labels import COMPONENT_LABEL, NAME_LABEL, workloa
 from platform_constructs.base.network import allow_from_namespaces
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
-from platform_constructs.base.workload import Container, Pod, Probe, SecretEnv, stateful_set
+from platform_constructs.base.workload import Container, EmptyDir, Pod, Probe, SecretEnv, stateful_set
 from platform_constructs.data.catalog import MARIADB, POSTGRES, Engine, enabled_databases
 from platform_constructs.versions import IMAGES
 
@@ -32,6 +33,7 @@ DB_UID = "999"
 COMPONENT = "database"
 DATA_VOLUME = "data"
 ROOT_SECRET_KEY = "password"  # noqa: S105 (a key name, not a value)
+POSTGRES_SHM_SIZE = "256Mi"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class EngineSpec:
     env: Mapping[str, str]
     writable: Mapping[str, str]
     """emptyDir name → path the server writes to (the root filesystem is read-only)."""
+    memory: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """memory-backed emptyDir name → (path, size), e.g. a sized ``/dev/shm``."""
     args: Sequence[str] = ()
     probe_command: Sequence[str] = field(default_factory=tuple)
 
@@ -71,6 +75,9 @@ def engine_spec(engine: Engine, settings: EngineConfig) -> EngineSpec:
             # PG <= 17 image layout; PGDATA one level down avoids lost+found in the data directory.
             env={"PGDATA": "/var/lib/postgresql/data/pgdata", "DUMP_DIR": "/var/lib/postgresql/data/dumps"},
             writable={"run": "/var/run/postgresql", "tmp": "/tmp"},
+            # Parallel query allocates dynamic shared memory in /dev/shm; the runtime's default is 64 MiB
+            # ("could not resize shared memory segment"). Counted in the memory limit while used.
+            memory={"shm": ("/dev/shm", POSTGRES_SHM_SIZE)},
             args=("-c", f"max_connections={settings.max_connections}"),
             # TCP on 127.0.0.1: the entrypoint's first-boot server listens on the socket only,
             # so the pod is ready only once the real server runs. pg_isready needs no password.
@@ -149,7 +156,7 @@ class DatabaseEngine(Construct):
             args=list(spec.args) or None,
             env=dict(spec.env),
             secret_env={spec.root_password_env: SecretEnv(spec.root_secret, ROOT_SECRET_KEY)},
-            mounts={DATA_VOLUME: spec.mount_path, **spec.writable},
+            mounts={DATA_VOLUME: spec.mount_path, **spec.writable, **{vol: path for vol, (path, _) in spec.memory.items()}},
             readiness=probe,
             # First boot (initdb, or mariadb-upgrade after a bump) can take minutes: be patient.
             liveness=Probe(command=spec.probe_command, initial_delay_seconds=60, period_seconds=20, failure_threshold=6),
@@ -157,7 +164,8 @@ class DatabaseEngine(Construct):
         )
         pod = Pod(
             containers=[container],
-            volumes=[{"name": vol, "empty_dir": {"size_limit": "256Mi"}} for vol in sorted(spec.writable)],
+            volumes=[EmptyDir(vol, "256Mi") for vol in sorted(spec.writable)]
+            + [EmptyDir(vol, size, medium="Memory") for vol, (_, size) in sorted(spec.memory.items())],
             run_as_user=DB_UID,
             run_as_group=DB_UID,
             fs_group=DB_UID,

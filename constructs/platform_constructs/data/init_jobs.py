@@ -38,7 +38,7 @@ from platform_constructs.base.literals import for_tofu
 from platform_constructs.base.network import allow_from_apps, allow_to_service
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
-from platform_constructs.base.workload import Container, Pod, SecretEnv, job
+from platform_constructs.base.workload import Container, EmptyDir, Pod, SecretEnv, job
 from platform_constructs.data.catalog import DATA_NAMESPACE, POSTGRES, AppDatabase
 from platform_constructs.data.engines import DB_UID, ROOT_SECRET_KEY, DatabaseEngine
 from platform_constructs.data.shell import script
@@ -120,7 +120,7 @@ class DatabaseInitJob(Construct):
         )
         pod = Pod(
             containers=[container],
-            volumes=[{"name": "tmp", "empty_dir": {"size_limit": "16Mi"}}],
+            volumes=[EmptyDir("tmp", "16Mi")],
             run_as_user=DB_UID,
             run_as_group=DB_UID,
         )
@@ -144,10 +144,10 @@ class DatabaseInitJob(Construct):
             ttl_seconds_after_finished=INIT_TTL_SECONDS,
             backoff_limit=6,
             component=COMPONENT,
+            wait_for_completion=True,
+            timeout="10m",
         )
         self.job.lifecycle = TerraformResourceLifecycle(replace_triggered_by=[self.trigger])
-        self.job.add_override("wait_for_completion", True)
-        self.job.add_override("timeouts", {"create": "10m", "update": "10m"})
         self.job.depends_on = [self.secret.fqn, engine.root_secret.fqn, engine.stateful_set.fqn, engine.service.fqn]
 
         # The Job (and nothing else in data) may reach its engine.

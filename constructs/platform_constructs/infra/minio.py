@@ -26,7 +26,7 @@ from platform_constructs.base import buckets, network
 from platform_constructs.base.labels import NAME_LABEL, workload_labels
 from platform_constructs.base.stack import STACK_DIR_TO_REPO, LayerStack
 from platform_constructs.base.structs import build
-from platform_constructs.base.workload import Container, Pod, Probe, SecretEnv, deployment
+from platform_constructs.base.workload import ClaimVolume, Container, EmptyDir, Pod, Probe, SecretEnv, deployment
 from platform_constructs.versions import IMAGES
 
 MINIO_APP = buckets.MINIO_SERVICE
@@ -147,10 +147,7 @@ class Minio(Construct):
             pod=Pod(
                 containers=[server, bootstrap],
                 run_as_user=MINIO_UID,
-                volumes=[
-                    {"name": "data", "persistent_volume_claim": {"claim_name": DATA_VOLUME}},
-                    {"name": "tmp", "empty_dir": {"size_limit": "64Mi"}},
-                ],
+                volumes=[ClaimVolume("data", DATA_VOLUME), EmptyDir("tmp", "64Mi")],
             ),
         )
         self.deployment.depends_on = [self.claim.fqn, self.secret.fqn]

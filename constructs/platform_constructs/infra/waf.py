@@ -32,7 +32,7 @@ from platform_constructs.base import network
 from platform_constructs.base.ingress import WAF_MIDDLEWARE_NAME, WAF_NAMESPACE
 from platform_constructs.base.labels import NAME_LABEL, workload_labels
 from platform_constructs.base.structs import build
-from platform_constructs.base.workload import Container, Pod, Probe, deployment
+from platform_constructs.base.workload import Container, EmptyDir, Pod, Probe, deployment
 from platform_constructs.versions import IMAGES
 
 WAF_APP = "waf-modsecurity"
@@ -48,6 +48,29 @@ PLUGIN_VERSION = "v1.3.0"
 
 NGINX_UID = "101"
 """The CRS nginx image runs as the unprivileged ``nginx`` user (uid/gid 101); a string: the provider types ids as strings."""
+
+# The directories the CRS image writes at start (image_facts "modsecurity-crs"): its entrypoint renders
+# nginx/ModSecurity/CRS configuration into them from the environment. Upstream's read-only variant
+# (READ_ONLY_FS in nginx/Dockerfile: move them aside at build, copy them into tmpfs at start) is not
+# published at our release (docker-bake.hcl: the "read-only" entry is commented out), so an init
+# container does that copy into emptyDirs and the CRS container keeps a read-only root.
+CONFIG_DIRS = {"nginx-etc": "/etc/nginx", "modsecurity-etc": "/etc/modsecurity.d", "crs": "/opt/owasp-crs"}
+BOOTSTRAP = "/bootstrap"
+MODSECURITY_TMP_DIRS = ("data", "upload", "tmp")
+"""MODSEC_DATA_DIR / MODSEC_UPLOAD_DIR / MODSEC_TMP_DIR of the image, all under /tmp/modsecurity."""
+
+
+def bootstrap_script() -> str:
+    """Copy the image's configuration trees into the emptyDirs (``cp -R`` keeps the owasp-crs symlink)."""
+    lines = ["set -eu"]
+    lines += [f"cp -R {path}/. {BOOTSTRAP}/{volume}/" for volume, path in CONFIG_DIRS.items()]
+    lines.append("mkdir -p " + " ".join(f"{BOOTSTRAP}/tmp/modsecurity/{d}" for d in MODSECURITY_TMP_DIRS))
+    return "\n".join(lines) + "\n"
+
+
+def spool_size(config: PlatformConfig) -> str:
+    """emptyDir size for request bodies nginx and ModSecurity spool to disk: four at the body limit, >= 256Mi."""
+    return f"{max(256, 4 * -(-config.infra.modsecurity.body_limit_bytes // 2**20))}Mi"
 
 
 def plugin_values() -> dict[str, Any]:
@@ -114,9 +137,18 @@ class ModSecurityWaf(Construct):
             env=crs_env(config),
             readiness=Probe(port=WAF_PORT, path="/healthz", initial_delay_seconds=5),
             liveness=Probe(port=WAF_PORT, path="/healthz", initial_delay_seconds=15),
-            # The image renders nginx/ModSecurity/CRS config from the env at start into /etc:
-            # a read-only root filesystem would stop it. Everything else stays restricted.
-            read_only_root_filesystem=False,
+            # Read-only root: the rendered configuration goes to the copied trees, pid file and ModSecurity
+            # temp dirs to /tmp, nginx's client-body/proxy temp files to /var/cache/nginx.
+            mounts={**{volume: path for volume, path in CONFIG_DIRS.items()}, "tmp": "/tmp", "nginx-cache": "/var/cache/nginx"},
+        )
+        bootstrap = Container(
+            name="bootstrap",
+            image=IMAGES["modsecurity-crs"],
+            memory_request="16Mi",
+            memory_limit="64Mi",
+            cpu_request="10m",
+            command=["sh", "-c", bootstrap_script()],
+            mounts={**{volume: f"{BOOTSTRAP}/{volume}" for volume in CONFIG_DIRS}, "tmp": f"{BOOTSTRAP}/tmp"},
         )
         backend = Container(
             name="backend",
@@ -138,9 +170,14 @@ class ModSecurityWaf(Construct):
             replicas=waf.replicas,
             pod=Pod(
                 containers=[crs, backend],
+                init_containers=[bootstrap],
                 run_as_user=NGINX_UID,
                 run_as_group=NGINX_UID,
-                volumes=[],
+                volumes=[
+                    *(EmptyDir(volume, "64Mi") for volume in CONFIG_DIRS),
+                    EmptyDir("tmp", spool_size(config)),
+                    EmptyDir("nginx-cache", spool_size(config)),
+                ],
             ),
         )
         selector = {NAME_LABEL: WAF_APP}

@@ -32,7 +32,17 @@ from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.network import allow_from_namespaces, allow_to_service
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
-from platform_constructs.base.workload import Container, Pod, Probe, SecretEnv, deployment
+from platform_constructs.base.workload import (
+    ClaimVolume,
+    Container,
+    EmptyDir,
+    Pod,
+    Probe,
+    SecretEnv,
+    SecretVolume,
+    Volume,
+    deployment,
+)
 from platform_constructs.capacity import memory_bytes
 from platform_constructs.versions import IMAGES
 
@@ -122,21 +132,14 @@ class Valkey(Construct):
             # exec, not tcp: a loading AOF answers TCP but not PING; liveness is the patient one.
             liveness=Probe(command=ping.command, initial_delay_seconds=30, period_seconds=20, failure_threshold=6),
         )
-        volumes: list[dict] = [
-            {
-                "name": "config",
-                "secret": {
-                    "secret_name": self.secret_name,
-                    "items": [{"key": "valkey.conf", "path": "valkey.conf"}],
-                    "default_mode": "0440",
-                },
-            }
+        volumes: list[Volume] = [
+            SecretVolume("config", self.secret_name, items={"valkey.conf": "valkey.conf"}, default_mode="0440")
         ]
         if persistent:
             block_pvc(self, "data", config=config, name=f"{name}-data", namespace=namespace, size=settings.storage, app=name)
-            volumes.append({"name": "data", "persistent_volume_claim": {"claim_name": f"{name}-data"}})
+            volumes.append(ClaimVolume("data", f"{name}-data"))
         else:
-            volumes.append({"name": "data", "empty_dir": {"size_limit": settings.memory_limit}})
+            volumes.append(EmptyDir("data", settings.memory_limit))
         self.workload = deployment(
             self,
             "deployment",

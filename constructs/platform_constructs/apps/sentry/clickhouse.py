@@ -3,8 +3,9 @@ pins), one StatefulSet replica with its data on a block PVC, no Keeper (Snuba's 
 mode creates non-replicated tables).
 
 The ``default`` user's password comes from a Secret mounted as ``users.d/``; the image's own
-user setup is skipped. ``config.d/`` (a ConfigMap) listens on all addresses, logs to the console
-and caps memory like self-hosted Sentry does.
+user setup is skipped. ``config.d/`` (a ConfigMap) listens on all addresses, logs to the console,
+caps memory, raises ``merge_tree.max_suspicious_broken_parts`` and removes the system log tables
+like self-hosted Sentry does.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from platform_constructs.apps.common.service import cluster_service
 from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
-from platform_constructs.base.workload import Container, Pod, Probe, stateful_set
+from platform_constructs.base.workload import ConfigMapVolume, Container, EmptyDir, Pod, Probe, SecretVolume, stateful_set
 from platform_constructs.versions import IMAGES
 
 HTTP_PORT = 8123
@@ -26,13 +27,28 @@ TCP_PORT = 9000
 CLICKHOUSE_UID = "101"  # the image's clickhouse user
 DATA_DIR = "/var/lib/clickhouse"
 
-SERVER_CONFIG = """<clickhouse>
-    <listen_host>0.0.0.0</listen_host>
-    <logger><console>1</console><level>warning</level></logger>
-    <max_server_memory_usage_to_ram_ratio>0.8</max_server_memory_usage_to_ram_ratio>
-    <max_suspicious_broken_parts>400</max_suspicious_broken_parts>
-</clickhouse>
-"""
+SYSTEM_LOG_TABLES = (
+    # What getsentry/self-hosted removes for this image (clickhouse/config.xml at 89a143f8) ...
+    "query_log", "query_thread_log", "query_views_log", "part_log", "text_log", "trace_log", "metric_log",
+    "asynchronous_metric_log", "session_log", "processors_profile_log", "error_log", "latency_log",
+    # ... and the other logs 25.x enables by default. Removing an absent element is a no-op
+    # (ClickHouse src/Common/Config/ConfigProcessor.cpp mergeRecursive: `if (!merged && !remove)`).
+    "query_metric_log", "opentelemetry_span_log", "asynchronous_insert_log", "backup_log", "s3queue_log",
+    "blob_storage_log", "background_schedule_pool_log",
+)
+"""System log tables dropped from the server config: nothing reads them and they grow on the PVC forever
+(no TTL by default). ``crash_log`` stays: tiny, and what explains a crash."""
+
+SERVER_CONFIG = (
+    "<clickhouse>\n"
+    "    <listen_host>0.0.0.0</listen_host>\n"
+    "    <logger><console>1</console><level>warning</level></logger>\n"
+    "    <max_server_memory_usage_to_ram_ratio>0.8</max_server_memory_usage_to_ram_ratio>\n"
+    # A MergeTree setting: at the top level it is ignored (self-hosted keeps it in <merge_tree>).
+    "    <merge_tree><max_suspicious_broken_parts>400</max_suspicious_broken_parts></merge_tree>\n"
+    + "".join(f'    <{table} remove="remove"/>\n' for table in SYSTEM_LOG_TABLES)
+    + "</clickhouse>\n"
+)
 
 
 def users_config(password: str) -> str:
@@ -90,10 +106,10 @@ class ClickHouse(Construct):
             liveness=Probe(port=HTTP_PORT, path="/ping", initial_delay_seconds=60, period_seconds=20),
         )
         volumes = [
-            {"name": "config", "config_map": {"name": f"{name}-config"}},
-            {"name": "users", "secret": {"secret_name": self.secret_name, "items": [{"key": "users.xml", "path": "sentry.xml"}]}},
-            {"name": "logs", "empty_dir": {"size_limit": "256Mi"}},
-            {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
+            ConfigMapVolume("config", f"{name}-config"),
+            SecretVolume("users", self.secret_name, items={"users.xml": "sentry.xml"}),
+            EmptyDir("logs", "256Mi"),
+            EmptyDir("tmp", "1Gi"),
         ]
         cluster_service(
             self, "service", name=name, namespace=namespace, app=name, ports={"http": HTTP_PORT, "tcp": TCP_PORT}

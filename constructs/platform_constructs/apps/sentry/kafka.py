@@ -22,7 +22,10 @@ from platform_constructs.versions import IMAGES
 KAFKA_PORT = 9092
 CONTROLLER_PORT = 9093
 KAFKA_UID = "1000"  # the image's appuser
-LOG_DIR = "/var/lib/kafka/data"
+DATA_DIR = "/var/lib/kafka/data"
+LOG_DIR = f"{DATA_DIR}/logs"
+"""A sub-directory: LogManager parses every directory of a log dir as <topic>-<partition> and aborts on the
+``lost+found`` of a fresh block volume (kafka 4.1.1 LocalLog.parseTopicPartitionName, see image_facts)."""
 MESSAGE_MAX_BYTES = 50_000_000  # Sentry sends large envelopes (matches the chart's externalKafka.message.max.bytes)
 
 
@@ -66,7 +69,7 @@ class Kafka(Construct):
             cpu_request="250m",
             ports={"kafka": KAFKA_PORT, "controller": CONTROLLER_PORT},
             env=env,
-            mounts={"data": LOG_DIR},
+            mounts={"data": DATA_DIR},
             readiness=Probe(port=KAFKA_PORT, initial_delay_seconds=20),
             liveness=Probe(port=KAFKA_PORT, initial_delay_seconds=60, period_seconds=20),
             read_only_root_filesystem=False,
