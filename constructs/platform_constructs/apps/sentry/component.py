@@ -42,6 +42,8 @@ RELEASE = "sentry"
 WEB_SERVICE, WEB_PORT = f"{RELEASE}-web", 9000
 RELAY_SERVICE, RELAY_PORT = f"{RELEASE}-relay", 3000
 NODE_POOL_LABEL = "doks.digitalocean.com/node-pool"
+CHART_PODS = {"app": RELEASE}
+"""Label of every pod of the chart, hooks included (``app: {{ sentry.fullname }}`` = the release name)."""
 
 # Chart dependencies switched off (Chart.yaml `condition`s), and what replaces each.
 DISABLED_SUBCHARTS: dict[str, str] = {
@@ -273,14 +275,18 @@ class Sentry(Construct):
             ),
         )
 
-        # The chart's pods carry `app: sentry` / `role: …`, not app.kubernetes.io/name: open by namespace.
-        allow_from_ingress(
-            self, "allow_ingress", namespace=namespace, app=None, ports=[WEB_PORT, RELAY_PORT],  # type: ignore[arg-type]
-            name="allow-ingress-controller-to-sentry",
-        )
+        # The chart's pods carry `app: sentry` + `role: <component>`, not app.kubernetes.io/name
+        # (templates/sentry/web/deployment-sentry-web.yaml, relay/deployment-relay.yaml, hooks/*.job.yaml;
+        # read at sentry-v25.9.0 and the newest stored web template, 03c34d9). The ingress controller
+        # reaches web and relay only, never Kafka/ClickHouse/Valkey (ClickHouse's native port is also 9000).
+        for role, port in (("web", WEB_PORT), ("relay", RELAY_PORT)):
+            allow_from_ingress(self, f"allow_ingress_{role}", namespace=namespace, app={**CHART_PODS, "role": role},
+                               ports=[port], name=f"allow-ingress-controller-to-sentry-{role}")
         allow_same_namespace(self, "allow_same_namespace", namespace=namespace)
-        allow_to_database(self, "allow_postgres", db=db, namespace=namespace, pods=None)
-        allow_internet(self, "allow_internet", namespace=namespace, app=None, ports=[443, 465, 587])
+        # Postgres and the internet (mail, integrations) for the chart's pods and hooks, not our services.
+        allow_to_database(self, "allow_postgres", db=db, namespace=namespace, pods=CHART_PODS)
+        allow_internet(self, "allow_internet", namespace=namespace, app=CHART_PODS, ports=[443, 465, 587],
+                       name="allow-internet-sentry")
         backup_schedule(
             self, "backup", config=config, name="sentry-daily", namespaces=[APP], schedule=settings.backup_schedule
         )
