@@ -354,7 +354,8 @@ def needed(config: PlatformConfig, pods: Mapping[str, Pod]) -> Iterator[Flow]:
     if apps.wordpress.enabled:
         internet.append(("wordpress/wordpress", 443, "updates, remote APIs"))
     if apps.n8n.enabled:
-        internet += [("n8n/n8n", port, f"workflow egress port {port}") for port in apps.n8n.egress_ports]
+        internet += [(f"n8n/{pod}", port, f"workflow egress port {port}") for port in apps.n8n.egress_ports
+                     for pod in ("n8n", "n8n-worker", "n8n-webhook") if f"n8n/{pod}" in pods]
     if apps.twenty.enabled:
         internet.append(("twenty/twenty", 443, "integrations"))
     if apps.nextcloud.enabled:
@@ -409,6 +410,10 @@ def forbidden(config: PlatformConfig, pods: Mapping[str, Pod]) -> Iterator[Flow]
         yield Flow(INTERNET, pods["metrics/prometheus-operator"], 10250, "webhook: operator webhook is not public")
     # Lateral movement.
     yield Flow(intruder, pods["data/postgres"], 5432, "database: a namespace without a database")
+    if "infra/traefik" in pods:
+        yield Flow(pods["infra/traefik"], pods["data/postgres"], 5432, "database: the ingress controller never reaches data")
+    if config.metrics.enabled:
+        yield Flow(pods["metrics/grafana"], pods["data/postgres"], 5432, "database: Grafana has no database here")
     if apps.wordpress.enabled:
         yield Flow(pods["wordpress/wordpress"], pods["data/postgres"], 5432, "database: WordPress uses MariaDB only")
     if apps.n8n.enabled:
