@@ -61,3 +61,20 @@ def test_policy_names_are_unique_per_namespace(stacks):
             ident = (kind, meta["namespace"], meta["name"])
             assert ident not in seen, f"{name}: {kind} {meta['name']} declared by {seen.get(ident)} and {key}"
             seen[ident] = key
+
+
+# Releases whose hooks or pods talk to the API server (or a database) during the install itself.
+RELEASES_WITH_INSTALL_TRAFFIC = ("cert-manager", "external-dns", "traefik", "velero", "kube-prometheus-stack")
+
+
+def test_releases_wait_for_their_policies(stacks):
+    """A pre-install hook started before its allow exists is dropped; atomic releases then roll back."""
+    for name, stack in stacks.items():
+        for body in resources_of(stack, "helm_release").values():
+            if body["name"] not in RELEASES_WITH_INSTALL_TRAFFIC:
+                continue
+            kinds = ("kubernetes_manifest.", "kubernetes_network_policy_v1.")
+            policies = [d for d in body.get("depends_on", []) if d.startswith(kinds)]
+            assert any("netpol_api" in d for d in policies), (
+                f"{name}: helm_release {body['name']} does not depend on its API-server policy: {body.get('depends_on')}"
+            )
