@@ -11,6 +11,7 @@ from envs.sections.cluster import ClusterConfig
 from envs.sections.data import DataConfig
 from envs.sections.infra import InfraConfig
 from envs.sections.metrics import MetricsConfig
+from envs.sections.network import NetworkConfig
 from envs.types import DnsLabel, DomainName, Email, Section
 
 EnvName = Literal["dev", "prod"]
@@ -65,6 +66,7 @@ class PlatformConfig(Section):
     kube: KubeConfig
     storage: StorageConfig
     state: StateConfig
+    network: NetworkConfig = Field(description="CNI that enforces the NetworkPolicies and how they name non-pod peers")
     cluster: ClusterConfig | None = Field(default=None, description="DigitalOcean cluster stack (prod only)")
     infra: InfraConfig
     data: DataConfig

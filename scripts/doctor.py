@@ -11,6 +11,7 @@ changed and no secret is decrypted: the age key is only matched against the reci
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import shutil
@@ -163,23 +164,81 @@ def check_minikube_addon(config: PlatformConfig) -> Result:
     return Result(True, "ingress", "minikube ingress addon enabled")
 
 
-def check_network_policies(config: PlatformConfig) -> Result:
-    if config.kube.context != "minikube":
-        return Result(True, "CNI", f"context {config.kube.context!r}: cannot tell whether NetworkPolicies are enforced",
-                      "docker-desktop ignores NetworkPolicies: use minikube --cni=calico to test them", warning=True)
-    proc = run("kubectl", "--context", "minikube", "-n", "kube-system", "get", "daemonsets", "-o", "name")
-    names = proc.stdout if proc and proc.returncode == 0 else ""
-    if not any(cni in names for cni in ("calico", "cilium")):
-        return Result(False, "CNI", "no policy-enforcing CNI: NetworkPolicies are ignored",
-                      "minikube delete && minikube start --cni=calico")
-    return Result(True, "CNI", "NetworkPolicies are enforced")
+# DaemonSet names that tell which CNI enforces NetworkPolicies (any namespace):
+# cilium (DOKS, minikube --cni=cilium), calico-node (minikube --cni=calico, operator installs).
+CNI_DAEMONSETS = {"cilium": "cilium", "calico-node": "calico"}
+
+
+def _kubectl(config: PlatformConfig, *args: str) -> subprocess.CompletedProcess[str] | None:
+    env = {**os.environ, "KUBECONFIG": str(_kubeconfig(config))}
+    return run("kubectl", "--context", config.kube.context, *args, env=env)
+
+
+def detect_cni(config: PlatformConfig) -> str | None:
+    """"cilium", "calico", "none" (no policy-enforcing CNI found), or None when the cluster cannot be read."""
+    proc = _kubectl(config, "get", "daemonsets", "--all-namespaces", "-o", "name")
+    if proc is None or proc.returncode != 0:
+        return None
+    names = {line.rsplit("/", 1)[-1] for line in proc.stdout.split()}
+    found = [cni for ds, cni in CNI_DAEMONSETS.items() if ds in names]
+    return found[0] if found else "none"
+
+
+def _api_endpoint(config: PlatformConfig) -> tuple[set[str], set[int]] | None:
+    proc = _kubectl(config, "get", "endpoints", "kubernetes", "--namespace", "default", "-o", "json")
+    if proc is None or proc.returncode != 0:
+        return None
+    subsets = json.loads(proc.stdout or "{}").get("subsets", [])
+    ips = {a["ip"] for s in subsets for a in s.get("addresses", [])}
+    ports = {p["port"] for s in subsets for p in s.get("ports", [])}
+    return ips, ports
+
+
+def check_cni(config: PlatformConfig) -> Result:
+    """The cluster's CNI is the one ``[network] cni`` expects, and the API server is where policies say."""
+    expected = config.network.cni
+    local = f"envs/{config.env}.local.toml"
+    detected = detect_cni(config)
+    if detected is None:
+        return Result(False, "CNI", "cannot list the cluster's DaemonSets", "check the kubeconfig line above")
+    if detected != expected:
+        if expected == "cilium" and not config.is_prod:
+            fix = f'minikube delete && minikube start --cni=cilium (or set [network] cni = "{detected}" in {local})'
+        else:
+            fix = f'set [network] cni = "{detected}" in {local}' + (
+                " (cni = 'none' would leave the API server and nodes unreachable under default-deny)"
+                if expected == "none" else "")
+        return Result(False, "CNI", f"config expects {expected!r}, the cluster runs {detected!r}", fix)
+    if expected == "cilium":
+        crd = _kubectl(config, "get", "crd", "ciliumnetworkpolicies.cilium.io", "-o", "name")
+        if crd is None or crd.returncode != 0:
+            return Result(False, "CNI", "Cilium without the CiliumNetworkPolicy CRD: plans would fail",
+                          "install Cilium with its CRDs (minikube start --cni=cilium)")
+    endpoint = _api_endpoint(config)
+    if endpoint is None:
+        return Result(False, "CNI", "cannot read the kubernetes endpoints", "check the kubeconfig line above")
+    ips, ports = endpoint
+    if not ports & set(config.network.api_server_ports):
+        opened = list(config.network.api_server_ports)
+        return Result(False, "CNI", f"the API server listens on {sorted(ports)}, policies open {opened}",
+                      f"set [network] api_server_ports = {sorted(ports)} in {local}")
+    if expected == "calico":
+        nets = [ipaddress.ip_network(c) for c in config.network.api_server_cidrs]
+        outside = sorted(ip for ip in ips if not any(ipaddress.ip_address(ip) in n for n in nets))
+        if outside:
+            return Result(False, "CNI", f"API server endpoints {outside} are outside network.api_server_cidrs",
+                          f"set [network] api_server_cidrs = {[f'{ip}/32' for ip in sorted(ips)]} in {local}")
+    if expected == "none":
+        return Result(True, "CNI", "no policy-enforcing CNI: NetworkPolicies are not enforced here (as configured)",
+                      "minikube start --cni=cilium tests them as prod enforces them", warning=True)
+    return Result(True, "CNI", f"{expected} enforces the policies; API server on {sorted(ports)}")
 
 
 COMMON: list[Callable[[PlatformConfig], Result]] = [
-    check_tofu, check_kubectl, check_sops, check_age_key, check_secrets_file, check_kubeconfig
+    check_tofu, check_kubectl, check_sops, check_age_key, check_secrets_file, check_kubeconfig, check_cni
 ]
 PROD: list[Callable[[PlatformConfig], Result]] = [check_doctl, check_spaces_credentials]
-DEV: list[Callable[[PlatformConfig], Result]] = [check_minikube_addon, check_network_policies]
+DEV: list[Callable[[PlatformConfig], Result]] = [check_minikube_addon]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from envs.sections.network import check_ports
 from envs.types import Cron, DomainName, Email, Quantity, Section
 
 
@@ -64,6 +65,10 @@ class N8nConfig(Section):
     valkey: ValkeyConfig = Field(default_factory=ValkeyConfig, description="the queue's Valkey (queue mode)")
     s3_binary_data: bool = Field(default=False, description="binary data in the media bucket: needs an Enterprise licence")
     smtp: SmtpConfig | None = Field(default=None, description="user invites and password resets")
+    egress_ports: tuple[int, ...] = Field(
+        default=(80, 443, 465, 587, 993), strict=False,
+        description="internet ports workflows may reach (private ranges stay closed); add e.g. 22 for SFTP, 21 for FTP",
+    )
     execution_max_age_hours: int = Field(default=336, ge=1, description="executions older than this are pruned")
     payload_max_mb: int = Field(
         default=16, ge=1, le=1024, description="N8N_PAYLOAD_SIZE_MAX: largest JSON/form body (editor, webhooks)"
@@ -73,6 +78,12 @@ class N8nConfig(Section):
         description="N8N_FORMDATA_FILE_SIZE_MAX: largest file a webhook/form takes (upstream 200); must fit the WAF body limit",
     )
     backup_schedule: Cron | None = Field(default=None, description="Velero schedule; unset = the env's schedule")
+
+
+    @field_validator("egress_ports")
+    @classmethod
+    def _egress_ports(cls, ports: tuple[int, ...]) -> tuple[int, ...]:
+        return check_ports(ports, "apps.n8n.egress_ports")
 
 
 class RegistryConfig(Section):

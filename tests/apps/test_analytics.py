@@ -9,6 +9,7 @@ from support.apps1 import (  # noqa: F401 - fixtures
     assert_hardened,
     backends,
     container,
+    controller_namespace,
     env_secret_refs,
     env_values,
     ingress_allowed,
@@ -69,7 +70,7 @@ def test_admin_bootstrap_from_a_sensitive_variable(stacks, configs, env):
 @pytest.mark.parametrize("env", ENVS)
 def test_network_and_backup(stacks, env):
     stack = stacks[f"{env}-apps"]
-    assert ingress_allowed(stack, "analytics", "vince", 8080, "infra"), "ingress controller → vince:8080"
+    assert ingress_allowed(stack, "analytics", "vince", 8080, controller_namespace(env)), "ingress controller → vince:8080"
     schedule = schedule_for(stack, "analytics")
     assert schedule and schedule["metadata"]["name"] == "analytics-daily"
 

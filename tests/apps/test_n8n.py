@@ -9,6 +9,7 @@ from support.apps1 import (  # noqa: F401 - fixtures
     assert_hardened,
     backends,
     container,
+    controller_namespace,
     egress_to,
     env_secret_refs,
     env_values,
@@ -77,7 +78,7 @@ def test_user_folder_on_a_block_pvc_and_backed_up(stacks, configs, env):
 @pytest.mark.parametrize("env", ENVS)
 def test_network_policies(stacks, env):
     stack = stacks[f"{env}-apps"]
-    assert ingress_allowed(stack, "n8n", "n8n", 5678, "infra"), "ingress controller → n8n:5678"
+    assert ingress_allowed(stack, "n8n", "n8n", 5678, controller_namespace(env)), "ingress controller → n8n:5678"
     assert ingress_allowed(stack, "n8n", "n8n", 5678, "metrics"), "Prometheus → n8n /metrics"
     assert egress_to(stack, "n8n", "n8n", "data", "postgres", 5432), "n8n → data/postgres:5432"
     assert {443, 465, 587} <= internet_ports(stack, "n8n", "n8n"), "n8n → internet: HTTPS and SMTP"

@@ -11,6 +11,7 @@ from support.apps1 import (  # noqa: F401 - fixtures
     assert_hardened,
     backends,
     container,
+    controller_namespace,
     ingress_allowed,
     internet_ports,
     mounts,
@@ -67,7 +68,7 @@ def test_metrics_on_and_htpasswd_only_from_the_secret(stacks, configs, env):
     zot = _zot_config(stack)
     assert zot["extensions"]["metrics"]["enable"] is True
     assert ingress_allowed(stack, "registry", "zot", 5000, "metrics"), "Prometheus → zot:5000"
-    assert ingress_allowed(stack, "registry", "zot", 5000, "infra"), "ingress controller → zot:5000"
+    assert ingress_allowed(stack, "registry", "zot", 5000, controller_namespace(env)), "ingress controller → zot:5000"
     assert not internet_ports(stack, "registry", "zot"), "zot needs no egress"
     if configs[env].apps.registry.htpasswd:
         assert zot["http"]["auth"]["htpasswd"]["path"] == "/etc/zot-auth/htpasswd"

@@ -9,6 +9,7 @@ from support.apps1 import (  # noqa: F401 - fixtures
     assert_hardened,
     backends,
     container,
+    controller_namespace,
     egress_to,
     env_secret_refs,
     env_values,
@@ -93,7 +94,7 @@ def test_mariadb_wiring_and_secrets_only_through_the_secret(stacks, env):
 @pytest.mark.parametrize("env", ENVS)
 def test_network_policies_and_backup(stacks, env):
     stack = stacks[f"{env}-apps"]
-    assert ingress_allowed(stack, "wordpress", "wordpress", 80, "infra"), "ingress controller → wordpress:80"
+    assert ingress_allowed(stack, "wordpress", "wordpress", 80, controller_namespace(env)), "ingress controller → wordpress:80"
     assert egress_to(stack, "wordpress", "wordpress", "data", "mariadb", 3306), "wordpress → data/mariadb:3306"
     assert 443 in internet_ports(stack, "wordpress", "wordpress"), "wordpress → internet:443 (updates)"
     schedule = schedule_for(stack, "wordpress")

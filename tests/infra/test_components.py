@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from support.infra import by_k8s_name, one, release, resources_of, values
+from support.synth import cilium_policies
 
 from platform_constructs.base import buckets
 from platform_constructs.infra import cert_manager, minio, velero
@@ -150,16 +151,24 @@ def test_velero(all_stacks, configs):
 
 
 def test_every_infra_pod_namespace_policy_exists(all_stacks):
-    names = {p["metadata"]["name"] for p in resources_of(all_stacks["prod-infra"], "kubernetes_network_policy_v1").values()}
+    stack = all_stacks["prod-infra"]
+    names = {p["metadata"]["name"] for p in resources_of(stack, "kubernetes_network_policy_v1").values()}
     for expected in (
-        "default-deny", "allow-world-to-traefik", "allow-traefik-to-apps", "allow-traefik-to-waf",
-        "allow-traefik-to-waf-modsecurity",
-        "allow-cert-manager-to-api-server", "allow-external-dns-to-api-server", "allow-velero-to-api-server",
-        "allow-prometheus-to-traefik", "allow-prometheus-to-velero", "allow-prometheus-to-cert-manager",
+        "default-deny", "allow-traefik-to-apps", "allow-traefik-to-waf", "allow-traefik-to-waf-modsecurity",
+        "allow-platform-to-traefik", "allow-prometheus-to-traefik", "allow-prometheus-to-velero",
+        "allow-prometheus-to-cert-manager",
     ):
         assert expected in names, f"prod-infra: NetworkPolicy {expected} missing"
+    cilium = set(cilium_policies(stack))
+    for expected in (
+        "allow-edge-to-traefik", "allow-traefik-to-api-server", "allow-cert-manager-to-api-server",
+        "allow-api-server-to-cert-manager-webhook", "allow-external-dns-to-api-server", "allow-velero-to-api-server",
+        "allow-velero-upgrade-crds-to-api-server",
+    ):
+        assert expected in cilium, f"prod-infra: CiliumNetworkPolicy {expected} missing"
     dev = {p["metadata"]["name"] for p in resources_of(all_stacks["dev-infra"], "kubernetes_network_policy_v1").values()}
-    assert {"allow-velero-to-minio", "allow-infra-to-minio", "allow-apps-to-minio"} <= dev
+    assert {"allow-velero-to-minio", "allow-minio-from-velero"} <= dev
+    assert "allow-apps-to-minio" not in dev, "no app of the default dev config keeps media in MinIO"
 
 
 def test_kubectl_image_matches_the_cluster_minor(configs):
@@ -167,3 +176,20 @@ def test_kubectl_image_matches_the_cluster_minor(configs):
     prefix = configs["prod"].cluster.kubernetes_version_prefix  # e.g. "1.35."
     tag = IMAGES["kubectl"].rsplit(":", 1)[1]
     assert tag.startswith(f"v{prefix}"), f"kubectl {tag} vs DOKS {prefix}x: bump versions.IMAGES['kubectl']"
+
+
+def test_velero_pods_created_at_run_time_carry_the_labels_policies_select(all_stacks):
+    """upgrade-crds hook (kubectl.labels), data movers (node-agent ConfigMap podLabels, read through
+    --node-agent-configmap) and kopia maintenance Jobs (repositoryMaintenanceJob global.podLabels)."""
+    for env in ("dev", "prod"):
+        vals = values(all_stacks[f"{env}-infra"], "velero")
+        assert vals["kubectl"]["labels"] == velero.UPGRADE_CRDS_LABELS, f"{env}: upgrade-crds hook unlabelled"
+        config_map = vals["configMaps"][velero.NODE_AGENT_CONFIG]
+        (document,) = config_map["data"].values()  # Velero refuses a ConfigMap with more than one key
+        assert json.loads(document)["podLabels"] == velero.DATA_MOVER_LABELS
+        # The chart names it <fullname>-<key>; fullname is the release name "velero".
+        assert vals["nodeAgent"]["extraArgs"] == [f"--node-agent-configmap=velero-{velero.NODE_AGENT_CONFIG}"]
+        global_config = vals["configuration"]["repositoryMaintenanceJob"]["repositoryConfigData"]["global"]
+        assert global_config["podLabels"] == velero.MAINTENANCE_LABELS
+        for labels in (velero.DATA_MOVER_LABELS, velero.MAINTENANCE_LABELS):
+            assert labels["app.kubernetes.io/name"] == velero.VELERO_APP, "selected by the Velero policies"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from support.metrics import EMAIL, by_name
+from support.synth import cilium_policies
 
 from envs import ConfigError, load_config
 
@@ -12,16 +13,24 @@ ENVS = ("dev", "prod")
 
 @pytest.mark.parametrize("env", ENVS)
 def test_metrics_namespace_opens_only_what_the_stack_needs(env, stacks):
-    policies = by_name(stacks[f"{env}-metrics"], "kubernetes_network_policy_v1")
-    for name in ("default-deny", "allow-dns", "allow-same-namespace", "allow-api-server", "allow-prometheus-to-nodes",
-                 "allow-ingress-controller-to-grafana", "allow-api-server-to-operator-webhook"):
+    stack = stacks[f"{env}-metrics"]
+    policies = by_name(stack, "kubernetes_network_policy_v1")
+    for name in ("default-deny", "allow-dns", "allow-same-namespace", "allow-ingress-controller-to-grafana"):
         assert name in policies, f"{env}-metrics: NetworkPolicy {name} missing"
     grafana = policies["allow-ingress-controller-to-grafana"]["spec"]
     assert grafana["pod_selector"]["match_labels"] == {"app.kubernetes.io/name": "grafana"}
     assert grafana["ingress"][0]["ports"] == [{"port": "3000", "protocol": "TCP"}]
-    nodes = policies["allow-prometheus-to-nodes"]["spec"]
-    assert nodes["pod_selector"]["match_labels"] == {"app.kubernetes.io/name": "prometheus"}
-    assert {p["port"] for p in nodes["egress"][0]["ports"]} == {"10250", "9100"}
+    # API server, webhook callers and nodes are Cilium entities in both envs (config network.cni).
+    cilium = cilium_policies(stack)
+    for name in ("allow-metrics-to-api-server", "allow-prometheus-to-nodes", "allow-api-server-to-operator-webhook"):
+        assert name in cilium, f"{env}-metrics: CiliumNetworkPolicy {name} missing"
+    api = cilium["allow-metrics-to-api-server"]["spec"]
+    clients = set(api["endpointSelector"]["matchExpressions"][0]["values"])
+    assert "alertmanager" not in clients and {"prometheus", "grafana", "kube-state-metrics"} <= clients, clients
+    nodes = cilium["allow-prometheus-to-nodes"]["spec"]
+    assert nodes["endpointSelector"]["matchLabels"] == {"app.kubernetes.io/name": "prometheus"}
+    assert nodes["egress"][0]["toEntities"] == ["host", "remote-node"]
+    assert {p["port"] for p in nodes["egress"][0]["toPorts"][0]["ports"]} == {"10250", "9100"}
 
 
 def test_alertmanager_reaches_the_internet_only_with_a_receiver(stacks):

@@ -25,6 +25,25 @@ def stand_in(bin_dir: Path, name: str, script: str) -> None:
     path.chmod(0o755)
 
 
+ENDPOINTS = {"subsets": [{"addresses": [{"ip": "192.168.49.2"}], "ports": [{"name": "https", "port": 8443}]}]}
+
+
+def kubectl(bin_dir: Path, *, daemonsets: str = "daemonset.apps/cilium", crd: bool = True,
+            endpoints: dict | None = None) -> None:
+    """Stand-in kubectl: a minikube cluster on Cilium (by default) with its API server on 8443."""
+    stand_in(
+        bin_dir,
+        "kubectl",
+        'case "$*" in\n'
+        '  *"version --client"*) echo \'{"clientVersion": {"gitVersion": "v1.34.1"}}\' ;;\n'
+        '  *get-contexts*) echo minikube ;;\n'
+        f'  *daemonsets*) printf "%s\\n" {daemonsets} daemonset.apps/kube-proxy ;;\n'
+        f'  *"get crd"*) {"echo customresourcedefinition/x" if crd else "exit 1"} ;;\n'
+        f"  *endpoints*) echo '{json.dumps(endpoints or ENDPOINTS)}' ;;\n"
+        "esac",
+    )
+
+
 @pytest.fixture()
 def machine(tmp_path):
     """A temp HOME with an age key (0600), a kubeconfig, encrypted-secrets metadata and stand-in tools."""
@@ -40,15 +59,7 @@ def machine(tmp_path):
     secrets = tmp_path / "secrets.tfvars.enc"
     secrets.write_text(json.dumps({"x": "ENC[AES256_GCM,data:…]", "sops": {"age": [{"recipient": str(identity.to_public())}]}}))
     stand_in(bin_dir, "tofu", 'echo "OpenTofu v1.10.3"')
-    stand_in(
-        bin_dir,
-        "kubectl",
-        'case "$*" in\n'
-        '  *"version --client"*) echo \'{"clientVersion": {"gitVersion": "v1.34.1"}}\' ;;\n'
-        '  *get-contexts*) echo minikube ;;\n'
-        '  *daemonsets*) echo daemonset.apps/calico-node ;;\n'
-        "esac",
-    )
+    kubectl(bin_dir)
     stand_in(bin_dir, "minikube", 'echo \'{"ingress": {"Status": "enabled"}}\'')
     env = {
         "PATH": f"{bin_dir}:/usr/bin:/bin",
@@ -82,8 +93,12 @@ def test_everything_in_place_for_dev(machine):
         (lambda m: m["key"].chmod(0o644), "fix: chmod 600"),
         (lambda m: stand_in(m["bin"], "minikube", 'echo \'{"ingress": {"Status": "disabled"}}\''),
          "minikube addons enable ingress"),
-        (lambda m: stand_in(m["bin"], "kubectl", 'case "$*" in *get-contexts*) echo minikube ;; esac'),
-         "minikube start --cni=calico"),
+        (lambda m: kubectl(m["bin"], daemonsets="daemonset.apps/kindnet"),
+         "FAIL  CNI: config expects 'cilium', the cluster runs 'none'"),
+        (lambda m: kubectl(m["bin"], daemonsets="daemonset.apps/calico-node"), "minikube start --cni=cilium"),
+        (lambda m: kubectl(m["bin"], crd=False), "Cilium without the CiliumNetworkPolicy CRD"),
+        (lambda m: kubectl(m["bin"], endpoints={"subsets": [{"addresses": [{"ip": "192.168.65.3"}], "ports": [{"port": 6443}]}]}),
+         "fix: set [network] api_server_ports = [6443]"),
         (lambda m: (m["home"] / ".kube" / "config").unlink(), "FAIL  kubeconfig"),
     ],
 )
@@ -92,6 +107,38 @@ def test_each_failure_names_its_fix_and_fails(machine, breakage, expected):
     result = doctor(machine["env"])
     assert result.returncode == 1, result.stdout
     assert expected in result.stdout, result.stdout
+
+
+def _local_config(machine, text: str) -> dict[str, str]:
+    """A copy of the repo's envs/ with a dev.local.toml, so the real one is never touched."""
+    import shutil
+
+    repo = machine["home"].parent / "repo"
+    shutil.copytree(REPO, repo, ignore=shutil.ignore_patterns(".venv*", ".git", "cdktf.out", ".state", "node_modules",
+                                                              "__pycache__", "tests", "docs", "data"))
+    (repo / ".venv").symlink_to(REPO / ".venv")  # the sops check looks there
+    (repo / "envs" / "dev.local.toml").write_text(text)
+    return {"DOCTOR": str(repo / "scripts" / "doctor.py")}
+
+
+@pytest.mark.parametrize(
+    ("local", "daemonsets", "expected", "code"),
+    [
+        ('[network]\ncni = "none"\n', "daemonset.apps/cilium",
+         "fix: set [network] cni = \"cilium\" in envs/dev.local.toml (cni = 'none' would leave", 1),
+        ('[network]\ncni = "none"\n', "daemonset.apps/kindnet", "WARN  CNI: no policy-enforcing CNI", 0),
+        ('[network]\ncni = "calico"\napi_server_cidrs = ["10.0.0.1/32"]\nnode_cidrs = ["10.0.0.0/24"]\n',
+         "daemonset.apps/calico-node", "API server endpoints ['192.168.49.2'] are outside network.api_server_cidrs", 1),
+        ('[network]\ncni = "calico"\napi_server_cidrs = ["192.168.49.2/32"]\nnode_cidrs = ["192.168.49.0/24"]\n',
+         "daemonset.apps/calico-node", "ok    CNI: calico enforces the policies", 0),
+    ],
+)
+def test_cni_check_compares_the_cluster_with_the_config(machine, local, daemonsets, expected, code):
+    kubectl(machine["bin"], daemonsets=daemonsets)
+    doctor_path = _local_config(machine, local)["DOCTOR"]
+    result = subprocess.run([sys.executable, doctor_path], env={**os.environ, **machine["env"]}, capture_output=True, text=True)
+    assert expected in result.stdout, result.stdout + result.stderr
+    assert result.returncode == code, result.stdout
 
 
 def test_wrong_key_is_reported(machine):

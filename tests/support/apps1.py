@@ -186,3 +186,10 @@ def assert_hardened(address: str, deployment: Mapping[str, Any]) -> None:
         assert one(resources["requests"])["memory"] and one(resources["limits"])["memory"], f"{where}: memory sizes"
         assert "readiness_probe" in ctr and "liveness_probe" in ctr, f"{where}: probes"
         assert "bitnami" not in ctr["image"].lower(), where
+
+
+def controller_namespace(env: str) -> str:
+    """Namespace of the env's ingress controller pods (Traefik in infra, or minikube's addon)."""
+    from platform_constructs.base.network import INGRESS_CONTROLLERS
+
+    return INGRESS_CONTROLLERS[load_config(env).infra.ingress.controller][0]

@@ -30,10 +30,11 @@ from platform_constructs.apps.common.objects import public_url, secret, smtp_por
 from platform_constructs.apps.common.service import cluster_service
 from platform_constructs.apps.common.storage import block_pvc
 from platform_constructs.apps.common.valkey import Valkey
+from platform_constructs.base import buckets
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.buckets import media_bucket, s3_endpoint, s3_region
 from platform_constructs.base.ingress import BodyLimit, MiB, Route, public_ingress
-from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_prometheus
+from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_prometheus, allow_to_service
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.workload import ClaimVolume, Container, EmptyDir, Pod, Probe, SecretEnv, deployment
 from platform_constructs.data.access import allow_to_database
@@ -226,11 +227,16 @@ class N8n(Construct):
             if app != WORKER:
                 allow_from_ingress(self, f"netpol_{key}_from_ingress", namespace=namespace, app=app, ports=[PORT])
             allow_to_database(self, f"netpol_{key}_to_postgres", db=db, namespace=namespace, pods=app)
-            # Workflows call HTTPS APIs and send mail; nothing else leaves the cluster.
+            # Workflows reach the internet on the configured ports (private ranges stay closed) and mail.
             allow_internet(
                 self, f"netpol_{key}_to_internet", namespace=namespace, app=app,
-                ports=sorted({443, 465, 587, *smtp_ports(settings.smtp)}),
+                ports=sorted({*settings.egress_ports, *smtp_ports(settings.smtp)}),
             )
+            if NAME in buckets.minio_app_namespaces(config):  # binary data in the dev MinIO (namespace = NAME)
+                allow_to_service(
+                    self, f"netpol_{key}_to_minio", namespace=namespace, app=app, target_namespace=buckets.MINIO_NAMESPACE,
+                    target_app=buckets.MINIO_SERVICE, ports=[buckets.MINIO_PORT], name=f"allow-{app}-to-minio",
+                )
             if valkey is not None:
                 valkey.allow_client(app)
 

@@ -31,7 +31,7 @@ from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.helm import chart_release
 from platform_constructs.base.ingress import Route, public_ingress
 from platform_constructs.base.labels import workload_labels
-from platform_constructs.base.network import PRIVATE_RANGES, allow_from_ingress, allow_internet
+from platform_constructs.base.network import PRIVATE_RANGES, allow_from_ingress, allow_internet, built
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
 from platform_constructs.data.access import allow_to_database
@@ -230,6 +230,13 @@ class Nextcloud(Construct):
                     },
                 )
             )
+        # Policies first: the first start installs the schema in Postgres.
+        policies = [
+            allow_from_ingress(self, "allow_ingress", namespace=namespace, app=APP, ports=[HTTP_PORT]),
+            allow_to_database(self, "allow_postgres", db=db, namespace=namespace, pods=APP),
+            # App store, federation, S3 (Spaces), mail.
+            allow_internet(self, "allow_internet", namespace=namespace, app=APP, ports=[443, 465, 587]),
+        ]
         self.release = chart_release(
             self,
             "release",
@@ -238,16 +245,12 @@ class Nextcloud(Construct):
             namespace=namespace,
             values=nextcloud_values(config, valkey=valkey),
             timeout=900,  # first start copies the release and installs the schema
-            depends_on=[valkey.workload, *secrets],
+            depends_on=[valkey.workload, *secrets, *built(policies)],
         )
         public_ingress(
             self, "ingress", config=config, name=APP, namespace=namespace,
             routes=[Route(host=config.host(APP), service=APP, port=SERVICE_PORT)],
         )
-        allow_from_ingress(self, "allow_ingress", namespace=namespace, app=APP, ports=[HTTP_PORT])
-        allow_to_database(self, "allow_postgres", db=db, namespace=namespace, pods=APP)
-        # App store, federation, S3 (Spaces), mail.
-        allow_internet(self, "allow_internet", namespace=namespace, app=APP, ports=[443, 465, 587])
         backup_schedule(
             self, "backup", config=config, name="nextcloud-daily", namespaces=[APP], schedule=settings.backup_schedule
         )

@@ -45,6 +45,7 @@ from platform_constructs.base.workload import (
 )
 from platform_constructs.data.access import allow_to_database
 from platform_constructs.data.catalog import database_for
+from platform_constructs.infra.traefik import allow_public_hostnames
 from platform_constructs.versions import IMAGES
 
 
@@ -221,6 +222,8 @@ class Wordpress(Construct):
         allow_to_database(self, "netpol_to_mariadb", db=db, namespace=namespace, pods=NAME)
         # Plugin/theme updates and remote APIs (443), the SMTP relay, Spaces for the offload (443).
         allow_internet(self, "netpol_to_internet", namespace=namespace, app=NAME, ports=[443, *smtp_ports(settings.smtp)])
+        # Loopback requests (wp-cron, Site Health, the REST API) go to https://<root_domain> itself.
+        allow_public_hostnames(self, "netpol_loopback", config=config, namespace=namespace, app=NAME, ports=[443])
 
         backup_schedule(
             self,

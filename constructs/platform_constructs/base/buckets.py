@@ -11,6 +11,8 @@ from envs import PlatformConfig
 MINIO_SERVICE = "minio"
 MINIO_NAMESPACE = "infra"
 MINIO_PORT = 9000
+VELERO_PODS = "velero"
+"""``app.kubernetes.io/name`` of every Velero pod that writes the velero bucket (infra/velero.py)."""
 
 
 def velero_bucket(config: PlatformConfig) -> str:
@@ -31,3 +33,15 @@ def s3_endpoint(config: PlatformConfig) -> str:
     if config.infra.backups.target == "spaces":
         return f"https://{s3_region(config)}.digitaloceanspaces.com"
     return f"http://{MINIO_SERVICE}.{MINIO_NAMESPACE}.svc.cluster.local:{MINIO_PORT}"
+
+
+def minio_app_namespaces(config: PlatformConfig) -> list[str]:
+    """Namespaces of the apps whose objects live in this env's in-cluster MinIO (none with Spaces).
+
+    n8n binary data is the only app store that follows ``s3_endpoint``; WordPress offload is
+    refused outside Spaces and Nextcloud names its own S3 host. MinIO admits exactly these.
+    """
+    if config.infra.backups.target != "minio":
+        return []
+    n8n = config.apps.n8n
+    return ["n8n"] if n8n.enabled and n8n.s3_binary_data else []

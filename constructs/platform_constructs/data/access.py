@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from platform_constructs.base.network import allow_to_service
+from platform_constructs.base.network import Pods, Policy, allow_to_service
 from platform_constructs.data.catalog import DATA_NAMESPACE, AppDatabase
 
 
-def allow_to_database(scope: Construct, id_: str, *, db: AppDatabase, namespace: str, pods: str | None) -> None:
+def allow_to_database(scope: Construct, id_: str, *, db: AppDatabase, namespace: str, pods: Pods) -> Policy:
     """Egress from ``pods`` (every pod of the namespace when None) to ``db``'s engine in ``data``."""
-    allow_to_service(
+    return allow_to_service(
         scope,
         id_,
         namespace=namespace,
@@ -22,5 +22,5 @@ def allow_to_database(scope: Construct, id_: str, *, db: AppDatabase, namespace:
         target_namespace=DATA_NAMESPACE,
         target_app=db.engine.service,
         ports=[db.engine.port],
-        name=f"allow-{pods or db.app}-to-{db.engine.name}",
+        name=f"allow-{pods if isinstance(pods, str) else db.app}-to-{db.engine.name}",
     )

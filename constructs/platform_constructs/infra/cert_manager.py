@@ -25,6 +25,7 @@ from envs import PlatformConfig
 from platform_constructs.base import network
 from platform_constructs.base.helm import RESTRICTED_CONTAINER, RESTRICTED_POD, chart_release, image_values, resources
 from platform_constructs.base.ingress import ACME_SOLVER_APP, CLUSTER_ISSUER
+from platform_constructs.infra.traefik import allow_public_hostnames
 
 ISSUERS_CHART_DIR = Path(__file__).resolve().parent / "charts" / "letsencrypt-issuers"
 ISSUERS_CHART_VERSION = "0.1.0"
@@ -83,13 +84,28 @@ def issuers_values(config: PlatformConfig) -> dict[str, Any]:
 
 class CertManager(Construct):
     def __init__(
-        self, scope: Construct, id_: str, *, config: PlatformConfig, namespace: str, traefik_app: str,
-        traefik_port: int, depends_on: list[ITerraformDependable] | None = None,
+        self, scope: Construct, id_: str, *, config: PlatformConfig, namespace: str,
+        depends_on: list[ITerraformDependable] | None = None,
     ) -> None:
         super().__init__(scope, id_)
+        ns = namespace
+        policies = [
+            network.allow_api_server(self, "netpol_api", namespace=ns, apps=CERT_MANAGER_APPS,
+                                     name="allow-cert-manager-to-api-server"),
+            # ACME API (443).
+            network.allow_internet(self, "netpol_acme", namespace=ns, app=CONTROLLER_APP, ports=[443],
+                                   name="allow-internet-cert-manager"),
+            # The API server calls the admission webhook (failurePolicy Fail: no Issuer/Certificate without it).
+            network.allow_from_api_server(self, "netpol_webhook", namespace=ns, app=WEBHOOK_APP, ports=[WEBHOOK_PORT],
+                                          name="allow-api-server-to-cert-manager-webhook"),
+            network.allow_prometheus(self, "netpol_prometheus", namespace=ns, app=CONTROLLER_APP, ports=[METRICS_PORT]),
+        ]
+        # The HTTP-01 self-check GETs http://<host>/.well-known/acme-challenge/… through the load balancer.
+        allow_public_hostnames(self, "netpol_selfcheck", config=config, namespace=ns, app=CONTROLLER_APP, ports=[80])
+        # Policies first: startupapicheck (a post-install hook the release waits for) calls the API.
         self.release = chart_release(
-            self, "release", chart="cert-manager", namespace=namespace,
-            values=cert_manager_values(config, namespace), depends_on=depends_on or (),
+            self, "release", chart="cert-manager", namespace=namespace, values=cert_manager_values(config, namespace),
+            depends_on=[*(depends_on or ()), *network.built(policies)],
         )
         chart = TerraformAsset(self, "issuers_chart", path=str(ISSUERS_CHART_DIR), type=AssetType.DIRECTORY)
         self.issuers = Release(
@@ -107,16 +123,3 @@ class CertManager(Construct):
         )
         # A readable, stable address: the waiver in waivers.py names it.
         self.issuers.override_logical_id(ISSUERS_LOGICAL_ID)
-        network.allow_api_server(self, "netpol_api", namespace=namespace, apps=CERT_MANAGER_APPS,
-                                 name="allow-cert-manager-to-api-server")
-        # ACME API (443) and the HTTP-01 self-check against the public address (80).
-        network.allow_internet(self, "netpol_acme", namespace=namespace, app=CONTROLLER_APP, ports=[80, 443],
-                               name="allow-internet-cert-manager")
-        # The self-check can be short-circuited to Traefik's pods when the LB address is in-cluster.
-        network.allow_to_service(self, "netpol_selfcheck", namespace=namespace, app=CONTROLLER_APP,
-                                 target_namespace=namespace, target_app=traefik_app, ports=[traefik_port],
-                                 name="allow-cert-manager-to-traefik")
-        # The API server calls the admission webhook; its address is outside the pod network.
-        network.allow_from_anywhere(self, "netpol_webhook", namespace=namespace, app=WEBHOOK_APP,
-                                    ports=[WEBHOOK_PORT], name="allow-api-server-to-cert-manager-webhook")
-        network.allow_prometheus(self, "netpol_prometheus", namespace=namespace, app=CONTROLLER_APP, ports=[METRICS_PORT])

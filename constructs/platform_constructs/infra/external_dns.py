@@ -87,12 +87,14 @@ class ExternalDns(Construct):
             metadata={"name": TOKEN_SECRET, "namespace": namespace, "labels": workload_labels(EXTERNAL_DNS_APP)},
             data={TOKEN_KEY: token},
         )
+        policies = [
+            network.allow_api_server(self, "netpol_api", namespace=namespace, apps=EXTERNAL_DNS_APP,
+                                     name="allow-external-dns-to-api-server"),
+            network.allow_internet(self, "netpol_do_api", namespace=namespace, app=EXTERNAL_DNS_APP, ports=[443]),
+            network.allow_prometheus(self, "netpol_prometheus", namespace=namespace, app=EXTERNAL_DNS_APP,
+                                     ports=[METRICS_PORT, WEBHOOK_PORT]),
+        ]
         self.release = chart_release(
             self, "release", chart="external-dns", namespace=namespace, values=external_dns_values(config),
-            depends_on=[self.secret, *(depends_on or [])],
+            depends_on=[self.secret, *(depends_on or []), *network.built(policies)],
         )
-        network.allow_api_server(self, "netpol_api", namespace=namespace, apps=[EXTERNAL_DNS_APP],
-                                 name="allow-external-dns-to-api-server")
-        network.allow_internet(self, "netpol_do_api", namespace=namespace, app=EXTERNAL_DNS_APP, ports=[443])
-        network.allow_prometheus(self, "netpol_prometheus", namespace=namespace, app=EXTERNAL_DNS_APP,
-                                 ports=[METRICS_PORT, WEBHOOK_PORT])

@@ -163,8 +163,10 @@ class Minio(Construct):
                 ],
             }),
         )
-        # Velero (server, node agent, its jobs) lives in this namespace; apps read/write media.
-        network.allow_from_namespaces(self, "netpol_from_infra", namespace=namespace, app=MINIO_APP,
-                                      sources=[namespace], ports=[API_PORT], name="allow-infra-to-minio")
-        network.allow_from_layers(self, "netpol_from_apps", namespace=namespace, app=MINIO_APP, layers=["apps"],
-                                  ports=[API_PORT], name="allow-apps-to-minio")
+        # Velero (server, node agent, data movers, maintenance Jobs) writes backups; apps using media.
+        network.allow_from_apps(self, "netpol_from_velero", namespace=namespace, app=MINIO_APP, source_namespace=namespace,
+                                source_apps=buckets.VELERO_PODS, ports=[API_PORT], name="allow-minio-from-velero")
+        clients = buckets.minio_app_namespaces(config)
+        if clients:
+            network.allow_from_namespaces(self, "netpol_from_apps", namespace=namespace, app=MINIO_APP, sources=clients,
+                                          ports=[API_PORT], name="allow-apps-to-minio")

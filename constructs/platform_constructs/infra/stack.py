@@ -27,7 +27,7 @@ from platform_constructs.base.kubernetes import KubernetesStack
 from platform_constructs.infra.cert_manager import CertManager
 from platform_constructs.infra.external_dns import ExternalDns
 from platform_constructs.infra.minio import Minio
-from platform_constructs.infra.traefik import TRAEFIK_APP, WEB_PORT, Traefik
+from platform_constructs.infra.traefik import TRAEFIK_APP, Traefik
 from platform_constructs.infra.velero import Velero
 from platform_constructs.infra.waf import ModSecurityWaf
 
@@ -50,7 +50,7 @@ class InfraStack(KubernetesStack):
             waf_ready = [self.waf.deployment, self.waf.service] if self.waf else []
             self.traefik = Traefik(self, "traefik", config=config, namespace=namespace, depends_on=waf_ready)
         self.cert_manager = (
-            CertManager(self, "cert_manager", config=config, namespace=namespace, traefik_app=TRAEFIK_APP, traefik_port=WEB_PORT)
+            CertManager(self, "cert_manager", config=config, namespace=namespace)
             if infra.cert_manager
             else None
         )

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cdktf import ITerraformDependable
@@ -24,11 +25,12 @@ from platform_constructs.base import network
 from platform_constructs.base.helm import chart_release, image_ref, resources
 from platform_constructs.infra import waf
 
-TRAEFIK_APP = "traefik"
+NAMESPACE, TRAEFIK_APP = network.INGRESS_CONTROLLERS["traefik"]
 """Release name = ``app.kubernetes.io/name`` of its pods (what NetworkPolicies and scrapers select)."""
 WEB_PORT = 8000
 WEBSECURE_PORT = 8443
 METRICS_PORT = 9100
+PUBLIC_PORTS = (WEB_PORT, WEBSECURE_PORT)
 METRICS_SERVICE = "traefik-metrics"
 """The chart names the metrics Service ``<fullname>-metrics``."""
 
@@ -100,33 +102,58 @@ def traefik_values(config: PlatformConfig) -> dict[str, Any]:
     return values
 
 
-
-
 class Traefik(Construct):
     def __init__(
         self, scope: Construct, id_: str, *, config: PlatformConfig, namespace: str,
         depends_on: list[ITerraformDependable] | None = None,
     ) -> None:
         super().__init__(scope, id_)
+        ns = namespace
+        policies = [
+            # Traefik's Kubernetes providers watch Ingresses, Services, EndpointSlices and its CRDs.
+            network.allow_api_server(self, "netpol_api", namespace=ns, apps=TRAEFIK_APP, name="allow-traefik-to-api-server"),
+            # Edge: the load balancer's connections to web/websecure (container ports, after the Service DNAT).
+            network.allow_from_edge(self, "netpol_from_edge", namespace=ns, app=TRAEFIK_APP, ports=PUBLIC_PORTS,
+                                    name="allow-edge-to-traefik"),
+            # Hairpin: a platform pod calling one of our public hostnames is short-circuited to these pods
+            # by the Service load balancing; the public ports admit nothing the internet does not already
+            # reach, and each client's own egress policy decides who may do it (``allow_public_hostnames``).
+            network.allow_from_layers(self, "netpol_hairpin", namespace=ns, app=TRAEFIK_APP,
+                                      layers=["infra", "metrics", "apps"], ports=PUBLIC_PORTS,
+                                      name="allow-platform-to-traefik"),
+            # Upstreams: app and metrics (Grafana) namespaces; each app admits only its own pods and port.
+            network.allow_to_layers(self, "netpol_to_apps", namespace=ns, app=TRAEFIK_APP, layers=["apps", "metrics"],
+                                    name="allow-traefik-to-apps"),
+            network.allow_prometheus(self, "netpol_prometheus", namespace=ns, app=TRAEFIK_APP, ports=[METRICS_PORT]),
+        ]
+        if config.infra.waf:
+            policies += [
+                network.allow_to_service(self, "netpol_to_waf", namespace=ns, app=TRAEFIK_APP, target_namespace=ns,
+                                         target_app=waf.WAF_APP, ports=[waf.WAF_PORT], name="allow-traefik-to-waf"),
+                # Remote plugin: downloaded from plugins.traefik.io / GitHub at every pod start.
+                network.allow_internet(self, "netpol_plugin_download", namespace=ns, app=TRAEFIK_APP, ports=[443]),
+            ]
+        # The release waits for ready pods: their policies exist first.
         self.release: Release = chart_release(
             self, "release", chart="traefik", name=TRAEFIK_APP, namespace=namespace,
-            values=traefik_values(config), depends_on=depends_on or (),
+            values=traefik_values(config), depends_on=[*(depends_on or ()), *network.built(policies)],
         )
-        # Edge: anyone may reach web/websecure (the LB forwards client traffic to these ports).
-        network.allow_from_anywhere(
-            self, "netpol_from_anywhere", namespace=namespace, app=TRAEFIK_APP, ports=[WEB_PORT, WEBSECURE_PORT],
-            name="allow-world-to-traefik",
-        )
-        # Upstreams: app and metrics (Grafana) namespaces; each app still admits only its own port.
-        network.allow_to_layers(
-            self, "netpol_to_apps", namespace=namespace, app=TRAEFIK_APP, layers=["apps", "metrics"],
-            name="allow-traefik-to-apps",
-        )
-        if config.infra.waf:
-            network.allow_to_service(
-                self, "netpol_to_waf", namespace=namespace, app=TRAEFIK_APP, target_namespace=namespace,
-                target_app=waf.WAF_APP, ports=[waf.WAF_PORT], name="allow-traefik-to-waf",
-            )
-            # Remote plugin: downloaded from plugins.traefik.io / GitHub at every pod start.
-            network.allow_internet(self, "netpol_plugin_download", namespace=namespace, app=TRAEFIK_APP, ports=[443])
-        network.allow_prometheus(self, "netpol_prometheus", namespace=namespace, app=TRAEFIK_APP, ports=[METRICS_PORT])
+
+
+def allow_public_hostnames(scope: Construct, id_: str, *, config: PlatformConfig, namespace: str, app: str,
+                           ports: Sequence[int]) -> None:
+    """Egress from ``app`` to the platform's own public hostnames (``ports``: 80 and/or 443).
+
+    The name resolves to the load balancer's public address. Traffic to a LoadBalancer address is
+    load-balanced inside the cluster straight to a Traefik pod (policies see the pod and its
+    container port, after the Service DNAT), or, where it leaves, reaches the LB as internet
+    traffic: both are opened. No-op when Traefik is not the env's ingress controller.
+    """
+    if config.infra.ingress.controller != "traefik":
+        return
+    key = id_.replace("-", "_")
+    container_ports = [{80: WEB_PORT, 443: WEBSECURE_PORT}[p] for p in ports]
+    network.allow_to_service(scope, f"{key}_traefik", namespace=namespace, app=app, target_namespace=NAMESPACE,
+                             target_app=TRAEFIK_APP, ports=container_ports, name=f"allow-{app}-to-own-hostnames")
+    network.allow_internet(scope, f"{key}_lb", namespace=namespace, app=app, ports=ports,
+                           name=f"allow-{app}-to-own-hostnames-lb")

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cdktf import ITerraformDependable
@@ -25,18 +26,34 @@ from constructs import Construct
 from envs import PlatformConfig
 from platform_constructs.base import buckets, network
 from platform_constructs.base.helm import RESTRICTED_CONTAINER, chart_release, image_values, resources
-from platform_constructs.base.labels import workload_labels
+from platform_constructs.base.labels import COMPONENT_LABEL, NAME_LABEL, workload_labels
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.infra.minio import ROOT_PASSWORD_VARIABLE, ROOT_USER_VARIABLE
 from platform_constructs.versions import IMAGES
 
-VELERO_APP = "velero"
+VELERO_APP = buckets.VELERO_PODS
 """``app.kubernetes.io/name`` of the server, the node agent and the chart's jobs."""
 CREDENTIALS_SECRET = "velero-s3"  # noqa: S105 - a Secret object name
 CREDENTIALS_KEY = "cloud"
 REPO_SECRET = "velero-repo-credentials"  # noqa: S105 - name Velero looks up
 REPO_KEY = "repository-password"
 METRICS_PORT = 8085
+# Pods Velero creates besides its server and node agent, and what labels them (Velero v1.18.1 and
+# chart velero-12.1.0). Without these labels no policy selects them, so default-deny cuts them off.
+UPGRADE_CRDS_LABELS = {COMPONENT_LABEL: "velero-upgrade-crds"}
+"""The chart's pre-install/pre-upgrade ``upgrade-crds`` Job: its pod template carries only
+``kubectl.labels`` (charts/velero/templates/upgrade-crds/upgrade-crds.yaml). Not the name label: the
+same map is added to the Job's own labels, which already hold ``app.kubernetes.io/name``."""
+DATA_MOVER_LABELS = {NAME_LABEL: VELERO_APP, COMPONENT_LABEL: "data-mover"}
+"""Since 1.17 file-system backups/restores run in pods the node agent creates in this namespace,
+labelled only ``velero.io/pod-volume-backup|restore`` unless the node-agent ConfigMap sets
+``podLabels`` (pkg/controller/pod_volume_backup_controller.go, pkg/types/node_agent.go)."""
+MAINTENANCE_LABELS = {NAME_LABEL: VELERO_APP, COMPONENT_LABEL: "repo-maintenance"}
+"""kopia repository-maintenance Jobs: labelled ``velero.io/repo-name`` unless the maintenance
+ConfigMap's ``global.podLabels`` says more (pkg/repository/maintenance/maintenance.go, pkg/types/repo_maintenance.go)."""
+NODE_AGENT_CONFIG = "node-agent"
+"""``configMaps`` key: the chart names the ConfigMap ``<fullname>-<key>`` = ``velero-node-agent``
+(charts/velero/templates/configmaps.yaml); the node agent reads it with ``--node-agent-configmap``."""
 DEFAULT_SCHEDULE = "daily"
 """Rendered by the chart as Schedule ``velero-daily``."""
 STORAGE_LOCATION = "default"
@@ -78,6 +95,11 @@ def velero_values(config: PlatformConfig) -> dict[str, Any]:
             "uploaderType": "kopia",
             "defaultVolumesToFsBackup": True,
             "defaultBackupTTL": backups.ttl,
+            # Merged with the chart's default global (keepLatestMaintenanceJobs); Velero reads podLabels there.
+            "repositoryMaintenanceJob": {"repositoryConfigData": {"global": {"podLabels": MAINTENANCE_LABELS}}},
+        },
+        "configMaps": {
+            NODE_AGENT_CONFIG: {"labels": {}, "data": {"node-agent.json": json.dumps({"podLabels": DATA_MOVER_LABELS})}},
         },
         "snapshotsEnabled": False,
         "deployNodeAgent": True,
@@ -86,6 +108,7 @@ def velero_values(config: PlatformConfig) -> dict[str, Any]:
             "image": {"repository": kubectl_repo, "tag": kubectl_tag},
             "resources": resources("32Mi", "128Mi"),
             "containerSecurityContext": RESTRICTED_CONTAINER,
+            "labels": UPGRADE_CRDS_LABELS,
         },
         "resources": resources(backups.memory_request, backups.memory_limit, cpu_request="50m"),
         "podSecurityContext": {
@@ -101,6 +124,7 @@ def velero_values(config: PlatformConfig) -> dict[str, Any]:
         "nodeAgent": {
             "resources": resources(backups.node_agent_memory_request, backups.node_agent_memory_limit, cpu_request="50m"),
             "containerSecurityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+            "extraArgs": [f"--node-agent-configmap={VELERO_APP}-{NODE_AGENT_CONFIG}"],
         },
         "metrics": {
             "enabled": True,
@@ -161,16 +185,23 @@ class Velero(Construct):
                 )
             },
         )
+        # Server, node agent, data movers and maintenance Jobs (name label velero) and the CRD hook.
+        policies = [
+            network.allow_api_server(self, "netpol_api", namespace=namespace, apps=VELERO_APP,
+                                     name="allow-velero-to-api-server"),
+            network.allow_api_server(self, "netpol_api_upgrade_crds", namespace=namespace, apps=UPGRADE_CRDS_LABELS,
+                                     name="allow-velero-upgrade-crds-to-api-server"),
+            network.allow_prometheus(self, "netpol_prometheus", namespace=namespace, app=VELERO_APP, ports=[METRICS_PORT]),
+        ]
+        if config.infra.backups.target == "spaces":
+            policies.append(network.allow_internet(self, "netpol_spaces", namespace=namespace, app=VELERO_APP, ports=[443]))
+        else:
+            policies.append(network.allow_to_service(
+                self, "netpol_minio", namespace=namespace, app=VELERO_APP, target_namespace=buckets.MINIO_NAMESPACE,
+                target_app=buckets.MINIO_SERVICE, ports=[buckets.MINIO_PORT], name="allow-velero-to-minio",
+            ))
+        # Policies first: the upgrade-crds hook runs before anything else of the release.
         self.release = chart_release(
             self, "release", chart="velero", namespace=namespace, values=velero_values(config),
-            depends_on=[self.credentials, self.repository_password, *(depends_on or [])],
+            depends_on=[self.credentials, self.repository_password, *(depends_on or []), *network.built(policies)],
         )
-        network.allow_api_server(self, "netpol_api", namespace=namespace, apps=[VELERO_APP],
-                                 name="allow-velero-to-api-server")
-        if config.infra.backups.target == "spaces":
-            network.allow_internet(self, "netpol_spaces", namespace=namespace, app=VELERO_APP, ports=[443])
-        else:
-            network.allow_to_service(self, "netpol_minio", namespace=namespace, app=VELERO_APP,
-                                     target_namespace=buckets.MINIO_NAMESPACE, target_app=buckets.MINIO_SERVICE,
-                                     ports=[buckets.MINIO_PORT], name="allow-velero-to-minio")
-        network.allow_prometheus(self, "netpol_prometheus", namespace=namespace, app=VELERO_APP, ports=[METRICS_PORT])

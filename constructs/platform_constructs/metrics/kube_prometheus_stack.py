@@ -29,6 +29,7 @@ from platform_constructs.base.ingress import Route, public_ingress
 from platform_constructs.base.labels import NAME_LABEL, workload_labels
 from platform_constructs.base.literals import for_tofu
 from platform_constructs.base.stack import LayerStack
+from platform_constructs.infra.traefik import allow_public_hostnames
 from platform_constructs.metrics import alerts
 from platform_constructs.metrics.scrape_targets import enabled_targets
 from platform_constructs.versions import IMAGES
@@ -49,6 +50,13 @@ PROMETHEUS_APP = "prometheus"
 ALERTMANAGER_APP = "alertmanager"
 OPERATOR_APP = f"{RELEASE_NAME}-prometheus-operator"
 OPERATOR_WEBHOOK_PORT = 10250  # the operator serves its admission webhook (HTTPS) here
+KUBE_STATE_METRICS_APP = "kube-state-metrics"
+OPERATOR_HOOK_LABELS = {NAME_LABEL: OPERATOR_APP, "app.kubernetes.io/component": "crds-upgrade"}
+"""The CRD-upgrade hook's pod carries only ``crds.upgradeJob.podLabels`` (kube-prometheus-stack-88.5.3,
+charts/crds/templates/upgrade/job.yaml): given the operator's name label, its API egress applies. The
+admission create/patch Jobs already carry it (templates/prometheus-operator/admission-webhooks/
+_prometheus-operator-webhook.tpl: ``<name>-prometheus-operator``, component prometheus-operator-webhook)."""
+API_CLIENTS = (OPERATOR_APP, KUBE_STATE_METRICS_APP, PROMETHEUS_APP, GRAFANA_NAME)
 
 KUBELET_PORT = 10250
 NODE_EXPORTER_PORT = 9100
@@ -114,6 +122,7 @@ def chart_values(config: PlatformConfig) -> dict[str, Any]:
                 "enabled": True,
                 "image": {"busybox": _image(IMAGES["kps-crd-upgrade-busybox"])},
                 "resources": _resources(res.hook_jobs),
+                "podLabels": OPERATOR_HOOK_LABELS,
             },
         },
         "windowsMonitoring": {"enabled": False},
@@ -224,7 +233,7 @@ class KubePrometheusStack(Construct):
             values=chart_values(config),
             literal_values=True,  # alert and receiver templates hold {{ }} and no token
             timeout=900,
-            depends_on=depends,
+            depends_on=[*depends, *self._network_policies()],
             atomic=True,
             cleanup_on_fail=True,
         )
@@ -237,38 +246,49 @@ class KubePrometheusStack(Construct):
             namespace=namespace,
             routes=[Route(host=config.host("grafana"), service=GRAFANA_NAME, port=GRAFANA_SERVICE_PORT)],
         )
-        self._network_policies()
 
-    def _network_policies(self) -> None:
+    def _network_policies(self) -> list[Any]:
         ns, config = self.namespace, self.config
-        # Prometheus ↔ Alertmanager ↔ Grafana ↔ operator ↔ exporters all live here.
-        network.allow_same_namespace(self, "netpol_same_namespace", namespace=ns)
-        # Operator, kube-state-metrics, Grafana's sidecars, Prometheus (discovery + apiserver job), hook jobs.
-        network.allow_api_server(self, "netpol_api_server", namespace=ns, apps=None)
-        network.allow_from_anywhere(
-            self, "netpol_operator_webhook", namespace=ns, app=OPERATOR_APP, ports=[OPERATOR_WEBHOOK_PORT],
-            name="allow-api-server-to-operator-webhook",
-        )
-        network.allow_to_nodes(
-            self, "netpol_prometheus_nodes", namespace=ns, app=PROMETHEUS_APP, ports=[KUBELET_PORT, NODE_EXPORTER_PORT],
-            name="allow-prometheus-to-nodes",
-        )
-        network.allow_to_service(
-            self, "netpol_prometheus_coredns", namespace=ns, app=PROMETHEUS_APP, target_namespace="kube-system",
-            target_app=None, ports=[COREDNS_METRICS_PORT], name="allow-prometheus-to-coredns",
-        )
-        for target in enabled_targets(config):
+        policies = [
+            # Prometheus ↔ Alertmanager ↔ Grafana ↔ operator ↔ kube-state-metrics all live here.
+            network.allow_same_namespace(self, "netpol_same_namespace", namespace=ns),
+            # The API clients only: the operator (and its admission/CRD hook Jobs, same name label),
+            # kube-state-metrics, Prometheus (service discovery, apiserver job), Grafana (its sidecars
+            # share the pod). Alertmanager and Grafana's own process get no API and no internet.
+            network.allow_api_server(self, "netpol_api_server", namespace=ns, apps=API_CLIENTS,
+                                     name="allow-metrics-to-api-server"),
+            network.allow_from_api_server(
+                self, "netpol_operator_webhook", namespace=ns, app=OPERATOR_APP, ports=[OPERATOR_WEBHOOK_PORT],
+                name="allow-api-server-to-operator-webhook",
+            ),
+            # kubelet/cAdvisor and the host-network node-exporter on every node.
+            network.allow_to_nodes(
+                self, "netpol_prometheus_nodes", namespace=ns, app=PROMETHEUS_APP,
+                ports=[KUBELET_PORT, NODE_EXPORTER_PORT], name="allow-prometheus-to-nodes",
+            ),
             network.allow_to_service(
+                self, "netpol_prometheus_coredns", namespace=ns, app=PROMETHEUS_APP, target_namespace="kube-system",
+                target_app={"k8s-app": "kube-dns"}, ports=[COREDNS_METRICS_PORT], name="allow-prometheus-to-coredns",
+            ),
+            network.allow_from_ingress(self, "netpol_grafana_ingress", namespace=ns, app=GRAFANA_NAME,
+                                       ports=[GRAFANA_POD_PORT]),
+        ]
+        for target in enabled_targets(config):
+            policies.append(network.allow_to_service(
                 self, f"netpol_prometheus_{target.name.replace('-', '_')}", namespace=ns, app=PROMETHEUS_APP,
                 target_namespace=target.namespace, target_app=target.pod_labels[NAME_LABEL],
                 ports=[target.port], name=f"allow-prometheus-to-{target.name}",
-            )
-        network.allow_from_ingress(self, "netpol_grafana_ingress", namespace=ns, app=GRAFANA_NAME, ports=[GRAFANA_POD_PORT])
+            ))
         receiver = config.metrics.alerting.receiver
         if receiver != "none":
             email = config.metrics.alerting.email
             ports = [int(email.smarthost.rsplit(":", 1)[1])] if email is not None else [443]
-            network.allow_internet(
+            policies.append(network.allow_internet(
                 self, "netpol_alertmanager_internet", namespace=ns, app=ALERTMANAGER_APP, ports=ports,
                 name="allow-alertmanager-to-receiver",
-            )
+            ))
+            if receiver == "webhook":
+                # A receiver on one of our own hostnames (e.g. an n8n workflow on webhook.<root>).
+                allow_public_hostnames(self, "netpol_alertmanager_hairpin", config=config, namespace=ns,
+                                       app=ALERTMANAGER_APP, ports=[443])
+        return network.built(policies)

@@ -30,7 +30,7 @@ from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.helm import chart_release
 from platform_constructs.base.ingress import Route, WafWaiver, public_ingress
 from platform_constructs.base.labels import workload_labels
-from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_same_namespace
+from platform_constructs.base.network import allow_from_ingress, allow_internet, allow_same_namespace, built
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
 from platform_constructs.data.access import allow_to_database
@@ -42,6 +42,8 @@ RELEASE = "sentry"
 WEB_SERVICE, WEB_PORT = f"{RELEASE}-web", 9000
 RELAY_SERVICE, RELAY_PORT = f"{RELEASE}-relay", 3000
 NODE_POOL_LABEL = "doks.digitalocean.com/node-pool"
+CHART_PODS = {"app": RELEASE}
+"""Label of every pod of the chart, hooks included (``app: {{ sentry.fullname }}`` = the release name)."""
 
 # Chart dependencies switched off (Chart.yaml `condition`s), and what replaces each.
 DISABLED_SUBCHARTS: dict[str, str] = {
@@ -246,6 +248,23 @@ class Sentry(Construct):
             secret("key", "sentry-secret-key", {"key": secret_key}),
             secret("db", "sentry-db", {"password": db_password}),
         ]
+        # The chart's pods carry `app: sentry` + `role: <component>`, not app.kubernetes.io/name
+        # (templates/sentry/web/deployment-sentry-web.yaml, relay/deployment-relay.yaml, hooks/*.job.yaml;
+        # read at sentry-v25.9.0 and the newest stored web template, 03c34d9). The ingress controller
+        # reaches web and relay only, never Kafka/ClickHouse/Valkey (ClickHouse's native port is also 9000).
+        policies = [
+            allow_from_ingress(self, f"allow_ingress_{role}", namespace=namespace, app={**CHART_PODS, "role": role},
+                               ports=[port], name=f"allow-ingress-controller-to-sentry-{role}")
+            for role, port in (("web", WEB_PORT), ("relay", RELAY_PORT))
+        ]
+        policies += [
+            allow_same_namespace(self, "allow_same_namespace", namespace=namespace),
+            # Postgres and the internet (mail, integrations) for the chart's pods and hooks, not our services.
+            allow_to_database(self, "allow_postgres", db=db, namespace=namespace, pods=CHART_PODS),
+            allow_internet(self, "allow_internet", namespace=namespace, app=CHART_PODS, ports=[443, 465, 587],
+                           name="allow-internet-sentry"),
+        ]
+        # Policies first: the install hooks (db-init, migrations) need Postgres, Kafka and ClickHouse.
         self.release = chart_release(
             self,
             "release",
@@ -254,7 +273,7 @@ class Sentry(Construct):
             namespace=namespace,
             values=sentry_values(config, valkey=valkey, kafka=kafka, clickhouse=clickhouse),
             timeout=1800,  # migrations and snuba bootstrap run as hooks on the first install
-            depends_on=[valkey.workload, kafka.workload, clickhouse.workload, *secrets],
+            depends_on=[valkey.workload, kafka.workload, clickhouse.workload, *secrets, *built(policies)],
             wait_for_jobs=True,
             atomic=False,  # a timed-out first install must not uninstall what the hooks created
         )
@@ -273,14 +292,6 @@ class Sentry(Construct):
             ),
         )
 
-        # The chart's pods carry `app: sentry` / `role: …`, not app.kubernetes.io/name: open by namespace.
-        allow_from_ingress(
-            self, "allow_ingress", namespace=namespace, app=None, ports=[WEB_PORT, RELAY_PORT],  # type: ignore[arg-type]
-            name="allow-ingress-controller-to-sentry",
-        )
-        allow_same_namespace(self, "allow_same_namespace", namespace=namespace)
-        allow_to_database(self, "allow_postgres", db=db, namespace=namespace, pods=None)
-        allow_internet(self, "allow_internet", namespace=namespace, app=None, ports=[443, 465, 587])
         backup_schedule(
             self, "backup", config=config, name="sentry-daily", namespaces=[APP], schedule=settings.backup_schedule
         )
