@@ -68,9 +68,9 @@ def test_every_chart_release_has_a_record_of_its_pinned_version(all_apps_stacks)
 
 def test_records_name_their_source():
     for record in records().values():
-        assert record.source.get("repository") and record.source.get("content_sha256"), record.chart
+        assert record.source.get("repository") and record.source.get("content_id"), record.chart
         if record.complete:
-            assert len(record.source.get("commit", "")) == 40 or record.source["repository"] == "this-repository", (
+            assert len(record.source.get("commit_id", "")) == 40 or record.source["repository"] == "this-repository", (
                 f"{record.chart}: a generated record names the commit it was read from"
             )
         else:
@@ -80,7 +80,7 @@ def test_records_name_their_source():
 def test_the_local_issuers_chart_record_matches_the_chart_in_this_repo():
     record = records()[ISSUERS_RELEASE]
     assert record.version == ISSUERS_CHART_VERSION
-    assert record.source["content_sha256"] == content_digest(ISSUERS_CHART_DIR), (
+    assert record.source["content_id"] == content_digest(ISSUERS_CHART_DIR), (
         "charts/letsencrypt-issuers changed: rerun scripts/chart_keys.py on it (see its docstring)"
     )
 
