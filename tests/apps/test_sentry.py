@@ -174,6 +174,7 @@ def test_errors_only_switches_off_launchpad_and_unused_consumers(all_apps_stacks
             node = node[key]
         assert node["enabled"] is False, dotted
     assert values["launchpadTaskWorker"]["enabled"] is False, "mobile build analysis: feature-complete only"
+    assert values["profiles"] == ["errors-only"], "the chart's own profile switch (apps.sentry.errors_only)"
 
 
 @pytest.mark.parametrize("env", ENVS)

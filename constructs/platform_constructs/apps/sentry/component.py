@@ -222,6 +222,9 @@ def sentry_values(config: PlatformConfig, *, valkey: Valkey, kafka: Kafka, click
     for component, size in COMPONENT_SIZES.items():
         _set(values, component, {"resources": _resources(*size)})
     if settings.errors_only:
+        # The chart's profile (sentry.conf.py gets SENTRY_SELF_HOSTED_ERRORS_ONLY; Launchpad needs
+        # "feature-complete": templates/_helper.tpl "launchpad.enabled"), plus the pods it does not gate.
+        values["profiles"] = ["errors-only"]
         for component in ERRORS_ONLY_OFF:
             _set(values, component, {"enabled": False})
     return values
