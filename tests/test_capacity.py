@@ -52,6 +52,18 @@ def test_counts_workloads_and_chart_values(all_apps_stacks, all_apps_configs):
     assert any("kubernetes_deployment_v1.twenty_deployment" in r.where for r in report.requests)
 
 
+def test_counts_the_sentry_pods_chart_33_runs(all_apps_stacks, all_apps_configs):
+    """The sized Sentry components are counted (task pods included), the removed consumers and workers are not."""
+    from platform_constructs.apps.sentry.component import COMPONENT_SIZES, ERRORS_ONLY_OFF
+
+    report = capacity_report(all_apps_configs["prod"], all_apps_stacks)
+    counted = {r.where.split(":")[-1] for r in report.requests if "helm_release.sentry" in r.where and r.memory}
+    running = set(COMPONENT_SIZES) - set(ERRORS_ONLY_OFF)
+    assert counted == {*running, "memcached"}, counted ^ {*running, "memcached"}
+    assert {"sentry.taskWorker", "sentry.taskBroker", "sentry.taskScheduler"} <= counted
+    assert not {w for w in counted if "subscriptionConsumer" in w or w in ("sentry.worker", "sentry.cron")}
+
+
 def test_all_apps_do_not_fit_the_laptop(all_apps_stacks, all_apps_configs, tmp_path, capsys):
     report = capacity_report(all_apps_configs["dev"], all_apps_stacks)
     assert report.problems and "memory requests" in report.problems[0], report.summary()

@@ -31,7 +31,8 @@ CHARTS: dict[str, Chart] = {
     "cert-manager": Chart("https://charts.jetstack.io", "cert-manager", "v1.21.1"),  # CRDs templated: helm upgrades them
     # 1.21.x: the in-tree DigitalOcean provider is gone, DNS goes through the DO webhook sidecar below.
     "external-dns": Chart("https://kubernetes-sigs.github.io/external-dns/", "external-dns", "1.21.1"),
-    "velero": Chart("https://vmware-tanzu.github.io/helm-charts", "velero", "12.1.0"),  # 12.x: no Bitnami kubectl image
+    # 12.x: the CRD-upgrade hook runs the velero image (11.x pulled a Bitnami kubectl image).
+    "velero": Chart("https://vmware-tanzu.github.io/helm-charts", "velero", "12.1.0"),
     # --- metrics layer ---
     "kube-prometheus-stack": Chart(
         "https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "88.5.3"
@@ -58,7 +59,6 @@ IMAGES: dict[str, str] = {
     "external-dns-do-webhook": "ghcr.io/amoniacou/external-dns-digitalocean-webhook:0.1.2",  # Apache-2.0, distroless
     "velero": "docker.io/velero/velero:v1.18.1",
     "velero-plugin-for-aws": "docker.io/velero/velero-plugin-for-aws:v1.14.3",  # >= 1.14.3: checksum fixes for non-AWS S3
-    "kubectl": "registry.k8s.io/kubectl:v1.35.0",  # Velero's CRD-upgrade job: same minor as the DOKS pin
     # MinIO is archived upstream (Feb 2026) and gone from Docker Hub; quay still serves it. Last multi-arch release:
     "minio": "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z",
     "minio-mc": "quay.io/minio/mc:RELEASE.2024-11-21T17-21-54Z",  # bucket bootstrap sidecar (last tag the chart shipped)
@@ -67,6 +67,7 @@ IMAGES: dict[str, str] = {
     "mariadb": "docker.io/library/mariadb:11.8.9",  # official, 11.8 LTS; ships mariadb* binaries only (no mysql*)
     # --- metrics layer ---
     "kps-crd-upgrade-busybox": "docker.io/library/busybox:1.37.0",  # kps CRD upgrade job (chart default: latest)
+    "kubectl": "registry.k8s.io/kubectl:v1.35.0",  # kps CRD upgrade job (chart default: the cluster's version); = DOKS minor
     # --- apps layer ---
     "valkey": "valkey/valkey:9.1.1-alpine",  # apps/common/valkey.py (official image, BSD-3)
     "twenty": "twentycrm/twenty:v2.45.6",  # server and worker (same image); the server migrates at boot

@@ -6,6 +6,8 @@ import pytest
 from support.apps2 import all_apps_configs, all_apps_stacks, in_namespace, ingress_routes, named, policies, release, schedules
 from support.synth import resources_of
 
+from platform_constructs.versions import IMAGES
+
 ENVS = ("dev", "prod")
 __all__ = ["all_apps_configs", "all_apps_stacks"]
 
@@ -35,6 +37,9 @@ def test_chart_pinned_with_external_postgres_and_valkey(all_apps_stacks, all_app
     host = f"cloud.{all_apps_configs[env].root_domain}"
     assert values["nextcloud"]["host"] == host and values["nextcloud"]["trustedDomains"] == [host]
     assert values["nextcloud"]["existingSecret"]["secretName"] == "nextcloud-admin"
+    # With a tag set, the image is registry/repository:tag; `flavor` only names the default tag
+    # (nextcloud/helm@nextcloud-9.2.4 charts/nextcloud/templates/_helpers.tpl, "nextcloud.image").
+    assert values["image"] == dict(zip(("repository", "tag"), IMAGES["nextcloud"].rsplit(":", 1), strict=True))
 
 
 @pytest.mark.parametrize("env", ENVS)

@@ -17,7 +17,9 @@ __all__ = ["all_apps_configs", "all_apps_stacks"]
 # chart → dependency conditions (Chart.yaml) that pull Bitnami (or unwanted) subcharts.
 CHART_DEPENDENCY_SWITCHES = {
     "nextcloud": ("postgresql", "mariadb", "redis", "collabora"),
-    "sentry": ("postgresql", "redis", "kafka", "zookeeper", "clickhouse", "rabbitmq", "nginx", "sourcemaps"),
+    # 33.x: Bitnami postgresql/redis/kafka and CloudPirates nginx; no zookeeper/rabbitmq/clickhouse subchart any more,
+    # memcached (CloudPirates) has no condition (sentry-kubernetes/charts#2219, #2200, 29.0.0 notes).
+    "sentry": ("postgresql", "redis", "kafka", "nginx"),
 }
 
 

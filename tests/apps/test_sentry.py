@@ -17,7 +17,9 @@ from support.apps2 import (
 )
 from support.synth import resources_of
 
+from platform_constructs.apps.sentry.component import COMPONENT_SIZES, ERRORS_ONLY_OFF
 from platform_constructs.base.ingress import WAF_MIDDLEWARE_REF, WAF_WAIVER_ANNOTATION
+from platform_constructs.capacity import memory_bytes
 
 ENVS = ("dev", "prod")
 __all__ = ["all_apps_configs", "all_apps_stacks"]
@@ -124,10 +126,57 @@ def test_routing_works_on_traefik_and_nginx(all_apps_stacks, all_apps_configs, e
 
 
 def test_prod_runs_on_its_declared_pool(all_apps_stacks):
+    """Every chart template falls back to global.nodeSelector/tolerations (chart 26.1.0/26.3.0; e.g.
+    templates/sentry/taskworker/deployment-taskworker.yaml); memcached is a subchart with its own keys."""
     _, values = release(all_apps_stacks["prod-apps"], "sentry")
-    web = values["sentry"]["web"]
-    assert web["nodeSelector"] == {"doks.digitalocean.com/node-pool": "heavy"}
-    assert web["tolerations"] == [{"key": "workload", "operator": "Equal", "value": "heavy", "effect": "NoSchedule"}]
+    heavy = {
+        "nodeSelector": {"doks.digitalocean.com/node-pool": "heavy"},
+        "tolerations": [{"key": "workload", "operator": "Equal", "value": "heavy", "effect": "NoSchedule"}],
+    }
+    assert values["global"] == heavy
+    assert {k: values["memcached"][k] for k in heavy} == heavy
+    for dotted in COMPONENT_SIZES:
+        node = values
+        for key in dotted.split("."):
+            node = node[key]
+        assert not {"nodeSelector", "tolerations"} & set(node), f"{dotted}: one placement (global), not one per component"
+    _, dev = release(all_apps_stacks["dev-apps"], "sentry")
+    assert "global" not in dev and "nodeSelector" not in dev["memcached"], "dev has no pools"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_background_work_runs_on_sized_task_pods(all_apps_stacks, env):
+    """Chart 33.0.0 removed the subscription consumers (work on TaskBroker raw topics); Sentry >= 25.10 has
+    no `run worker`/`run cron`: the TaskBroker, TaskWorker and TaskScheduler pods carry it, and are sized."""
+    _, values = release(all_apps_stacks[f"{env}-apps"], "sentry")
+    sentry = values["sentry"]
+    for part in ("taskBroker", "taskWorker", "taskScheduler"):
+        assert sentry[part]["resources"]["requests"]["memory"] and sentry[part]["resources"]["limits"]["memory"], part
+    gone = [k for k in sentry if k.startswith("subscriptionConsumer") or k in ("worker", "cron", "ingestProfiles")]
+    assert not gone, f"{env}: keys chart 33.x no longer reads: {gone}"
+    assert "sourcemaps" not in values and "cache" not in values and "zookeeper" not in values and "rabbitmq" not in values
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_memcached_cache_fits_its_container(all_apps_stacks, env):
+    """The chart always runs memcached now and raises its cache to 2048 MB; a cache above the memory limit
+    would be OOM-killed as it fills."""
+    _, values = release(all_apps_stacks[f"{env}-apps"], "sentry")
+    memcached = values["memcached"]
+    cache_bytes = memcached["config"]["memoryLimit"] * 2**20
+    assert cache_bytes < memory_bytes(memcached["resources"]["limits"]["memory"])
+    assert cache_bytes <= memory_bytes(memcached["resources"]["requests"]["memory"])
+
+
+def test_errors_only_switches_off_launchpad_and_unused_consumers(all_apps_stacks):
+    _, values = release(all_apps_stacks["prod-apps"], "sentry")
+    for dotted in ERRORS_ONLY_OFF:
+        node = values
+        for key in dotted.split("."):
+            node = node[key]
+        assert node["enabled"] is False, dotted
+    assert values["launchpadTaskWorker"]["enabled"] is False, "mobile build analysis: feature-complete only"
+    assert values["profiles"] == ["errors-only"], "the chart's own profile switch (apps.sentry.errors_only)"
 
 
 @pytest.mark.parametrize("env", ENVS)

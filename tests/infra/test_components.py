@@ -52,6 +52,13 @@ def test_traefik_prod(all_stacks):
         assert timeouts == {"readTimeout": "10m"}, f"{port}: Traefik's 60 s default read timeout cuts image pushes"
 
 
+def test_traefik_writes_a_json_access_log(all_stacks, dev_traefik_infra):
+    """Chart 41.3.0 renders --accesslog only under ``accessLog.enabled`` (default false), --accesslog.format
+    within it (traefik/traefik-helm-chart@v41.3.0 traefik/templates/_podtemplate.tpl, `with .Values.accessLog`)."""
+    for stack in (all_stacks["prod-infra"], dev_traefik_infra):
+        assert values(stack, "traefik")["accessLog"] == {"enabled": True, "format": "json"}
+
+
 def test_traefik_in_dev_behind_the_switch(dev_traefik_infra):
     v = values(dev_traefik_infra, "traefik")
     assert v["ingressClass"]["name"] == "traefik" and v["deployment"]["replicas"] == 1
@@ -148,6 +155,12 @@ def test_velero(all_stacks, configs):
         for variable in expected:
             assert f"${{var.{variable}}}" in creds and stack["variable"][variable]["sensitive"] is True
         assert "bitnami" not in json.dumps(v).lower()
+        # Chart 12.1.0: the CRD-upgrade hook runs the velero image with `upgradeJobResources` and the top-level
+        # containerSecurityContext; kubectl.image/resources/containerSecurityContext only reach the cleanup-CRDs and
+        # label-namespace jobs, both off (vmware-tanzu/helm-charts@velero-12.1.0 charts/velero/templates/upgrade-crds/).
+        assert v["upgradeJobResources"]["requests"]["memory"] and v["upgradeJobResources"]["limits"]["memory"]
+        assert not {"image", "resources", "containerSecurityContext"} & set(v.get("kubectl", {})), "read by no job we run"
+        assert not v.get("cleanUpCRDs") and not v.get("namespace", {}).get("labels")
 
 
 def test_every_infra_pod_namespace_policy_exists(all_stacks):
@@ -172,7 +185,7 @@ def test_every_infra_pod_namespace_policy_exists(all_stacks):
 
 
 def test_kubectl_image_matches_the_cluster_minor(configs):
-    """kubectl supports one minor of skew: the CRD job's kubectl follows the pinned DOKS minor."""
+    """kubectl supports one minor of skew: kube-prometheus-stack's CRD-upgrade job runs this kubectl."""
     prefix = configs["prod"].cluster.kubernetes_version_prefix  # e.g. "1.35."
     tag = IMAGES["kubectl"].rsplit(":", 1)[1]
     assert tag.startswith(f"v{prefix}"), f"kubectl {tag} vs DOKS {prefix}x: bump versions.IMAGES['kubectl']"

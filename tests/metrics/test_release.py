@@ -8,7 +8,7 @@ import pytest
 from support.metrics import by_name, release_values, the_release, variant  # noqa: F401
 from support.synth import resources_of
 
-from platform_constructs.versions import CHARTS
+from platform_constructs.versions import CHARTS, IMAGES
 
 ENVS = ("dev", "prod")
 
@@ -100,6 +100,20 @@ def test_no_privileged_init_container_and_no_floating_image(env, stacks):
     assert values["grafana"]["initChownData"]["enabled"] is False, "root chown init container must stay off"
     busybox = values["crds"]["upgradeJob"]["image"]["busybox"]
     assert busybox["tag"] not in ("", "latest"), "the CRD upgrade job's busybox must be pinned"
+    # The chart's default kubectl tag is the cluster's version (prometheus-community/helm-charts@
+    # kube-prometheus-stack-88.5.3 charts/kube-prometheus-stack/charts/crds/templates/upgrade/job.yaml).
+    kubectl = values["crds"]["upgradeJob"]["image"]["kubectl"]
+    assert f"{kubectl['registry']}/{kubectl['repository']}:{kubectl['tag']}" == IMAGES["kubectl"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_default_rules_of_disabled_components_are_left_to_the_chart(env, stacks):
+    """Each default rule group of an off component is already gated by that component's ``enabled`` (88.5.3
+    templates/prometheus/rules-1.14/{etcd,kube-scheduler.rules,kubernetes-system-*,windows.*}.yaml)."""
+    values = release_values(stacks[f"{env}-metrics"])
+    for component in ("kubeEtcd", "kubeControllerManager", "kubeScheduler", "kubeProxy", "windowsMonitoring"):
+        assert values[component]["enabled"] is False, f"{env}: {component} stays off"
+    assert "defaultRules" not in values, f"{env}: rule switches for components already off are noise"
 
 
 def test_metrics_switched_off_installs_nothing(variant):  # noqa: F811

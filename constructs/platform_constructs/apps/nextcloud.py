@@ -126,7 +126,7 @@ def nextcloud_values(config: PlatformConfig, *, valkey: Valkey) -> dict[str, Any
         "limits": {"memory": settings.memory_limit},
     }
     return {
-        "image": {"repository": repository, "tag": tag, "flavor": "apache"},
+        "image": {"repository": repository, "tag": tag},  # the tag names the flavour (`flavor` only builds a default tag)
         "nextcloud": nextcloud,
         "internalDatabase": {"enabled": False},  # the default would be SQLite
         "externalDatabase": {

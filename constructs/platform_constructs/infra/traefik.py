@@ -5,6 +5,7 @@
   so cert-manager's HTTP-01 solver route still answers on port 80 (app Ingresses pin themselves
   to ``websecure`` through the ingress helper);
 * ``replicas`` pods; two or more get a PodDisruptionBudget;
+* JSON access log on stdout (every request through the front door and the WAF path);
 * Prometheus metrics on the ``metrics`` entrypoint (:9100) with a dedicated metrics Service. No
   ServiceMonitor: its CRD arrives later with the metrics stack (the metrics layer scrapes it);
 * the WAF plugin and its Middleware (``extraObjects``: the Middleware CRD comes with this chart,
@@ -78,7 +79,8 @@ def traefik_values(config: PlatformConfig) -> dict[str, Any]:
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "log": {"level": "INFO"},
-        "accessLog": {"format": "json"},
+        # Chart 41.3.0 renders --accesslog only when accessLog.enabled (default false); to stdout, headers dropped.
+        "accessLog": {"enabled": True, "format": "json"},
     }
     if ingress.tls:
         values["ports"]["web"].update(

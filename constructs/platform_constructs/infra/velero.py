@@ -1,6 +1,7 @@
 """Velero: daily backups of every namespace to Spaces (prod) or MinIO (dev).
 
-* chart 12.x: its CRD-upgrade job uses ``registry.k8s.io/kubectl`` (11.x pulled a Bitnami image);
+* chart 12.x: its CRD-upgrade hook runs the velero image itself (``velero install --crds-only``; 11.x pulled a
+  Bitnami kubectl), sized by ``upgradeJobResources``, secured by the top-level ``containerSecurityContext``;
 * AWS object-store plugin v1.14.3: the first 1.14 that works with non-AWS S3 (checksum fixes);
 * backup location ``default``: bucket from ``base/buckets.py``, ``s3Url`` from ``buckets.s3_endpoint``,
   ``s3ForcePathStyle`` (required by MinIO, harmless on Spaces);
@@ -75,7 +76,6 @@ def backup_storage_location(config: PlatformConfig) -> dict[str, Any]:
 
 def velero_values(config: PlatformConfig) -> dict[str, Any]:
     backups = config.infra.backups
-    kubectl_repo, kubectl_tag = IMAGES["kubectl"].rsplit(":", 1)
     return {
         "image": image_values("velero"),
         "initContainers": [
@@ -104,12 +104,9 @@ def velero_values(config: PlatformConfig) -> dict[str, Any]:
         "snapshotsEnabled": False,
         "deployNodeAgent": True,
         "upgradeCRDs": True,
-        "kubectl": {
-            "image": {"repository": kubectl_repo, "tag": kubectl_tag},
-            "resources": resources("32Mi", "128Mi"),
-            "containerSecurityContext": RESTRICTED_CONTAINER,
-            "labels": UPGRADE_CRDS_LABELS,
-        },
+        # The upgrade-crds hook's container (vmware-tanzu/helm-charts@velero-12.1.0 templates/upgrade-crds/).
+        "upgradeJobResources": resources("64Mi", "256Mi"),
+        "kubectl": {"labels": UPGRADE_CRDS_LABELS},
         "resources": resources(backups.memory_request, backups.memory_limit, cpu_request="50m"),
         "podSecurityContext": {
             "runAsNonRoot": True,

@@ -62,11 +62,11 @@ KUBELET_PORT = 10250
 NODE_EXPORTER_PORT = 9100
 COREDNS_METRICS_PORT = 9153
 
-# Managed control plane (DOKS) or loopback-bound components (minikube): nothing to scrape, so
-# neither the scrape jobs nor their rules, which would only raise TargetDown noise.
+# Managed control plane (DOKS) or loopback-bound components (minikube): nothing to scrape. Their default
+# rule groups are gated by the same switches (88.5.3 templates/prometheus/rules-1.14/etcd.yaml,
+# kube-scheduler.rules.yaml, kubernetes-system-{controller-manager,kube-proxy,scheduler}.yaml; windows.*.yaml
+# by windowsMonitoring.enabled), so they go too, with no TargetDown noise.
 DISABLED_CONTROL_PLANE = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
-DISABLED_DEFAULT_RULES = ("etcd", "kubeControllerManager", "kubeSchedulerAlerting", "kubeSchedulerRecording", "kubeProxy",
-                          "windows")
 
 
 def dashboard_files() -> list[Path]:
@@ -116,18 +116,17 @@ def chart_values(config: PlatformConfig) -> dict[str, Any]:
         "fullnameOverride": RELEASE_NAME,
         "crds": {
             "enabled": True,
-            # Helm never upgrades crds/; this pre-upgrade hook server-side-applies them on chart bumps.
-            # Its kubectl image follows the cluster's version (chart default); busybox is pinned here.
+            # Helm never upgrades crds/; this pre-upgrade hook server-side-applies them on chart bumps. Both its
+            # images are pinned here: the chart's defaults are busybox:latest and kubectl at the cluster's version.
             "upgradeJob": {
                 "enabled": True,
-                "image": {"busybox": _image(IMAGES["kps-crd-upgrade-busybox"])},
+                "image": {"busybox": _image(IMAGES["kps-crd-upgrade-busybox"]), "kubectl": _image(IMAGES["kubectl"])},
                 "resources": _resources(res.hook_jobs),
                 "podLabels": OPERATOR_HOOK_LABELS,
             },
         },
         "windowsMonitoring": {"enabled": False},
         **{component: {"enabled": False} for component in DISABLED_CONTROL_PLANE},
-        "defaultRules": {"rules": {rule: False for rule in DISABLED_DEFAULT_RULES}},
         "additionalPrometheusRulesMap": alerts.platform_rules(config),
         "alertmanager": {
             "enabled": True,

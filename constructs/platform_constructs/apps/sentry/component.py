@@ -1,10 +1,12 @@
 """Sentry at ``config.host("sentry")`` (optional, off by default: it is the heaviest app).
 
-* official chart ``sentry-kubernetes/charts`` (pinned) with every bundled subchart off — the
-  Bitnami postgresql, redis, kafka, zookeeper, rabbitmq, memcached and nginx, and the chart's own
-  ClickHouse (it needs the Bitnami ZooKeeper) — replaced by services this project runs:
-  shared Postgres (own database), a private Valkey, Kafka (``kafka.py``) and ClickHouse
-  (``clickhouse.py``) in the same namespace;
+* official chart ``sentry-kubernetes/charts`` (pinned, 33.x) with its Bitnami postgresql, redis and
+  kafka subcharts, its nginx and pgbouncer off — replaced by services this project runs: shared
+  Postgres (own database), a private Valkey, Kafka (``kafka.py``) and ClickHouse (``clickhouse.py``,
+  the chart bundles none since 29.0.0) in the same namespace; only the chart's CloudPirates memcached
+  (non-Bitnami, always on) stays, sized here;
+* background work on the chart's TaskBroker/TaskWorker/TaskScheduler pods (Celery workers, cron and
+  the subscription consumers are gone), each sized here; in prod every pod on ``node_pool``;
 * ingress with the ingress helper, not the chart's (its regex paths only work on ingress-nginx).
   Longest-prefix routing expresses the relay split with plain ``Prefix`` paths, which Traefik and
   nginx both honour: ``/api/0/relays/`` and ``/api/`` (every ``/api/<n>/envelope|store/``, the
@@ -45,47 +47,55 @@ NODE_POOL_LABEL = "doks.digitalocean.com/node-pool"
 CHART_PODS = {"app": RELEASE}
 """Label of every pod of the chart, hooks included (``app: {{ sentry.fullname }}`` = the release name)."""
 
-# Chart dependencies switched off (Chart.yaml `condition`s), and what replaces each.
+# Chart dependencies switched off (Chart.yaml `condition`s), and what replaces each. Chart 33.x has no
+# ZooKeeper (removed, charts#2200), RabbitMQ (removed in 28.0.0) or sourcemaps/cache switch (charts#2219:
+# memcached is always on, see MEMCACHED); its bundled ClickHouse is gone (29.0.0) but the Snuba settings
+# still read `clickhouse.enabled` for single-node mode, so it stays explicitly false.
 DISABLED_SUBCHARTS: dict[str, str] = {
     "postgresql": "Bitnami PostgreSQL → shared Postgres in `data`, database `sentry` (externalPostgresql)",
     "redis": "Bitnami Redis → private Valkey `valkey` in the namespace (externalRedis)",
     "kafka": "Bitnami Kafka → `apache/kafka` KRaft StatefulSet `kafka` (externalKafka)",
-    "zookeeper": "Bitnami ZooKeeper → not needed (single-node ClickHouse, KRaft Kafka)",
-    "clickhouse": "chart ClickHouse (needs Bitnami ZooKeeper) → Altinity ClickHouse StatefulSet (externalClickhouse)",
-    "rabbitmq": "Bitnami RabbitMQ → not needed (Valkey broker / Kafka taskbroker)",
-    "nginx": "Bitnami nginx → the platform ingress routes web/relay itself",
-    "sourcemaps": "Bitnami memcached (charts < 31) → no memcached",
-    "cache": "memcached (charts >= 31) → no memcached",
+    "clickhouse": "chart ClickHouse (gone since 29.0.0) → Altinity ClickHouse StatefulSet (externalClickhouse)",
+    "nginx": "CloudPirates nginx → the platform ingress routes web/relay itself",
     "pgbouncer": "pgbouncer (bitnamilegacy image) → direct Postgres connections",
 }
 
 # Chart components sized here (requests drive the capacity check; limits stop a leak taking a node).
-# (memory request, memory limit, cpu request)
+# (memory request, memory limit, cpu request). Chart 33.x runs Celery's successors: the TaskBroker
+# StatefulSets, TaskWorker Deployments (`sentry run worker`/`cron` are gone since Sentry 25.10) and the
+# TaskScheduler; each broker of `sentry.taskBroker.brokers` and each worker of `sentry.taskWorker.workers`
+# (chart defaults) gets the `resources` of its section merged in (templates/sentry/taskbroker/
+# statefulset-taskbroker.yaml, taskworker/deployment-taskworker.yaml: mergeOverwrite).
 COMPONENT_SIZES: dict[str, tuple[str, str, str]] = {
     "sentry.web": ("1Gi", "2Gi", "200m"),
-    "sentry.worker": ("768Mi", "1536Mi", "200m"),
-    "sentry.cron": ("256Mi", "512Mi", "20m"),
+    "sentry.taskWorker": ("768Mi", "1536Mi", "200m"),
+    "sentry.taskBroker": ("256Mi", "512Mi", "50m"),
+    "sentry.taskScheduler": ("256Mi", "512Mi", "20m"),
     "sentry.ingestConsumerEvents": ("384Mi", "1Gi", "50m"),
     "sentry.ingestConsumerAttachments": ("256Mi", "768Mi", "20m"),
     "sentry.ingestConsumerTransactions": ("256Mi", "768Mi", "20m"),
     "sentry.postProcessForwardErrors": ("384Mi", "1Gi", "50m"),
-    "sentry.subscriptionConsumerEvents": ("256Mi", "512Mi", "20m"),
     "relay": ("256Mi", "1Gi", "100m"),
     "snuba.api": ("256Mi", "512Mi", "50m"),
     "snuba.consumer": ("256Mi", "512Mi", "50m"),
     "snuba.outcomesConsumer": ("192Mi", "512Mi", "20m"),
     "snuba.replacer": ("192Mi", "512Mi", "20m"),
+    "launchpadTaskWorker": ("512Mi", "2Gi", "50m"),
 }
-# Consumers of features an errors-only install does not use (transactions, replays, metrics, spans).
+# Memcached (CloudPirates chart, always on since charts#2219; the Sentry chart raises its cache to
+# 2048 MB): a cache sized to the container, which a limit below the cache size would OOM-kill.
+MEMCACHED_CACHE_MB = 256
+MEMCACHED_SIZE = ("320Mi", "384Mi", "20m")
+# Consumers of features an errors-only install does not use (transactions, replays, metrics), and
+# Launchpad (mobile build analysis; self-hosted runs it in the feature-complete profile only). Sentry
+# 33.0.0 removed the sentry.subscriptionConsumer* Deployments (work moved to TaskBroker raw topics).
 ERRORS_ONLY_OFF = (
     "sentry.ingestReplayRecordings",
     "sentry.billingMetricsConsumer",
     "sentry.genericMetricsConsumer",
     "sentry.metricsConsumer",
-    "sentry.subscriptionConsumerTransactions",
     "sentry.postProcessForwardTransactions",
-    "sentry.subscriptionConsumerGenericMetrics",
-    "sentry.subscriptionConsumerMetrics",
+    "launchpadTaskWorker",
     "snuba.metricsConsumer",
     "snuba.genericMetricsCountersConsumer",
     "snuba.genericMetricsDistributionConsumer",
@@ -94,8 +104,11 @@ ERRORS_ONLY_OFF = (
     "snuba.subscriptionConsumerTransactions",
     "snuba.replaysConsumer",
     "snuba.transactionsConsumer",
-    "snuba.spansConsumer",
 )
+
+
+def _resources(memory_request: str, memory_limit: str, cpu_request: str) -> dict[str, Any]:
+    return {"requests": {"memory": memory_request, "cpu": cpu_request}, "limits": {"memory": memory_limit}}
 
 
 def _set(tree: dict[str, Any], dotted: str, value: dict[str, Any]) -> None:
@@ -107,7 +120,12 @@ def _set(tree: dict[str, Any], dotted: str, value: dict[str, Any]) -> None:
 
 
 def placement(config: PlatformConfig) -> dict[str, Any]:
-    """nodeSelector + tolerations for ``apps.sentry.node_pool`` (a ``[[cluster.extra_pools]]`` entry)."""
+    """nodeSelector + tolerations for ``apps.sentry.node_pool`` (a ``[[cluster.extra_pools]]`` entry).
+
+    Set as the chart's ``global.nodeSelector``/``global.tolerations``, which every Sentry, Snuba and Relay
+    template falls back to (chart 26.1.0/26.3.0), so pods we do not size land there too; memcached is a
+    subchart and gets them under its own keys.
+    """
     pool_name = config.apps.sentry.node_pool
     if pool_name is None:
         return {}
@@ -195,23 +213,20 @@ def sentry_values(config: PlatformConfig, *, valkey: Valkey, kafka: Kafka, click
             },
         },
         "metrics": {"enabled": False},
+        "memcached": {"config": {"memoryLimit": MEMCACHED_CACHE_MB}, "resources": _resources(*MEMCACHED_SIZE)},
     }
     # web and the filestore share an RWO volume: never two web pods during a rollout.
     _set(values, "sentry.web", {"strategyType": "Recreate"})
     place = placement(config)
-    for component, (memory_request, memory_limit, cpu_request) in COMPONENT_SIZES.items():
-        _set(
-            values,
-            component,
-            {
-                "resources": {
-                    "requests": {"memory": memory_request, "cpu": cpu_request},
-                    "limits": {"memory": memory_limit},
-                },
-                **place,
-            },
-        )
+    if place:
+        values["global"] = place
+        values["memcached"].update(place)
+    for component, size in COMPONENT_SIZES.items():
+        _set(values, component, {"resources": _resources(*size)})
     if settings.errors_only:
+        # The chart's profile (sentry.conf.py gets SENTRY_SELF_HOSTED_ERRORS_ONLY; Launchpad needs
+        # "feature-complete": templates/_helper.tpl "launchpad.enabled"), plus the pods it does not gate.
+        values["profiles"] = ["errors-only"]
         for component in ERRORS_ONLY_OFF:
             _set(values, component, {"enabled": False})
     return values

@@ -1,0 +1,154 @@
+"""Every values key a helm_release sets is one its pinned chart reads (records in platform_constructs/chart_keys).
+
+Helm ignores unknown keys: a misspelt, renamed or removed key does nothing and says nothing. The
+records (written by ``scripts/chart_keys.py`` from each chart at its pinned tag) hold what the
+chart's values.yaml/schema declare and its templates read; these tests hold the synthesized
+releases of both envs, default and with every optional app on, to them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from support.apps2 import all_apps_configs, all_apps_stacks
+from support.synth import resources_of
+
+from platform_constructs.chart_keys import (
+    RECORDS_DIR,
+    Record,
+    content_digest,
+    load_record,
+    parse_key,
+    records,
+    release_problems,
+    render_key,
+    value_paths,
+)
+from platform_constructs.infra.cert_manager import ISSUERS_CHART_DIR, ISSUERS_CHART_VERSION, ISSUERS_RELEASE
+from platform_constructs.rules import helm_values
+from platform_constructs.versions import CHARTS
+
+__all__ = ["all_apps_configs", "all_apps_stacks"]
+
+
+def _problems(stacks: dict) -> list[str]:
+    problems = []
+    for stack_name, stack in sorted(stacks.items()):
+        for logical_id, body in sorted(resources_of(stack, "helm_release").items()):
+            address = f"{stack_name}: helm_release.{logical_id} ({body['name']})"
+            problems += release_problems(address, body, helm_values(body), records())
+    return problems
+
+
+def _releases(stacks: dict) -> set[str]:
+    return {body["name"] for stack in stacks.values() for body in resources_of(stack, "helm_release").values()}
+
+
+def test_default_platform_sets_only_keys_its_charts_read(stacks):
+    problems = _problems(stacks)
+    assert not problems, "values keys no template of the pinned chart reads:\n" + "\n".join(problems)
+
+
+def test_every_optional_app_on_sets_only_keys_its_charts_read(all_apps_stacks, stacks):
+    assert _releases(all_apps_stacks) > _releases(stacks), "the all-apps synthesis adds releases (Sentry, Nextcloud)"
+    problems = _problems(all_apps_stacks)
+    assert not problems, "values keys no template of the pinned chart reads:\n" + "\n".join(problems)
+
+
+def test_every_chart_release_has_a_record_of_its_pinned_version(all_apps_stacks):
+    charts = {body["chart"] for stack in all_apps_stacks.values() for body in resources_of(stack, "helm_release").values()
+              if body.get("repository")}
+    assert charts == {pin.chart for pin in CHARTS.values()}, "every pinned chart is installed with every app on"
+    for name, pin in CHARTS.items():
+        record = records().get(pin.chart)
+        assert record is not None, f"versions.CHARTS[{name!r}] has no key record (scripts/chart_keys.py)"
+        assert record.version == pin.version, f"{pin.chart}: record read from {record.version}, pinned {pin.version}"
+
+
+def test_records_name_their_source():
+    for record in records().values():
+        assert record.source.get("repository") and record.source.get("content_id"), record.chart
+        if record.complete:
+            assert len(record.source.get("commit_id", "")) == 40 or record.source["repository"] == "this-repository", (
+                f"{record.chart}: a generated record names the commit it was read from"
+            )
+        else:
+            assert record.source.get("note"), f"{record.chart}: a partial record says why and from what"
+
+
+def test_the_local_issuers_chart_record_matches_the_chart_in_this_repo():
+    record = records()[ISSUERS_RELEASE]
+    assert record.version == ISSUERS_CHART_VERSION
+    assert record.source["content_id"] == content_digest(ISSUERS_CHART_DIR), (
+        "charts/letsencrypt-issuers changed: rerun scripts/chart_keys.py on it (see its docstring)"
+    )
+
+
+# --- the check itself ------------------------------------------------------------------------------
+
+
+def _record(version: str = "1.0.0", *keys: str) -> Record:
+    return Record("demo", version, {"repository": "x"}, frozenset(parse_key(k) for k in keys))
+
+
+BODY = {"name": "demo", "chart": "demo", "repository": "https://charts.example", "version": "1.0.0"}
+
+
+def test_key_paths_round_trip():
+    for text in ("a.b", "a[].b", "a.*.b", "a.**", '"grafana.ini".server', 'x."a b"[].c', "ports.web.port"):
+        assert render_key(parse_key(text)) == text, text
+    assert parse_key('g."grafana.ini".**') == ("g", "grafana.ini", "**")
+    assert list(value_paths({"a": {"b": 1, "c": []}, "d": [{"e": 1}]})) == [("a", "b"), ("a", "c"), ("d", "[]", "e")]
+
+
+def test_a_key_the_chart_does_not_read_is_named():
+    record = _record("1.0.0", "image.tag", "ports.*.port", "resources.**", "extraObjects[].**")
+    values = {"image": {"tag": "1", "flavour": "apache"}, "ports": {"web": {"port": 80, "expose": True}},
+              "resources": {"requests": {"memory": "1Gi"}}, "extraObjects": [{"kind": "X"}]}
+    problems = release_problems("stack: helm_release.demo", BODY, [values], {"demo": record})
+    assert problems == [
+        "stack: helm_release.demo: demo 1.0.0 reads no key image.flavour",
+        "stack: helm_release.demo: demo 1.0.0 reads no key ports.web.expose",
+    ]
+
+
+def test_a_record_of_another_version_fails():
+    problems = release_problems("s: helm_release.demo", BODY, [{"image": {"tag": "1"}}], {"demo": _record("0.9.0", "image.tag")})
+    assert len(problems) == 1 and "pinned at 1.0.0" in problems[0] and "read from 0.9.0" in problems[0]
+
+
+def test_a_chart_without_record_fails():
+    problems = release_problems("s: helm_release.demo", BODY, [{"a": 1}], {})
+    assert problems == ["s: helm_release.demo: chart 'demo' has no key record; write one with scripts/chart_keys.py"]
+
+
+def test_a_local_chart_is_looked_up_by_release_name():
+    local = {"name": "demo", "chart": "assets/demo_chart/ABC", "version": "1.0.0"}
+    assert release_problems("s", local, [{"a": 1}], {"demo": _record("1.0.0", "a")}) == []
+
+
+def test_the_recorded_keys_catch_the_removed_sentry_consumers():
+    """Sentry 33.0.0 removed the subscription consumers (CHANGELOG, 'Removed Sentry consumers')."""
+    sentry = records()["sentry"]
+    assert not sentry.reads(("sentry", "subscriptionConsumerEvents", "resources", "requests", "memory"))
+    assert sentry.reads(("sentry", "taskWorker", "resources", "requests", "memory"))
+
+
+def test_record_files_are_sorted_json():
+    for path in sorted(RECORDS_DIR.glob("*.json")):
+        data = json.loads(path.read_text())
+        assert data["keys"] == sorted(set(data["keys"])), f"{path.name}: keys sorted, no duplicates"
+        assert load_record(path).chart == path.stem
+
+
+@pytest.mark.parametrize("chart", ["traefik", "velero", "kube-prometheus-stack"])
+def test_records_know_the_keys_the_findings_were_about(chart):
+    """The keys issue 20 moved to: each one is read by its chart (a record that lost them is wrong)."""
+    expected = {
+        "traefik": ["accessLog.enabled", "accessLog.format"],
+        "velero": ["upgradeJobResources.requests.memory", "containerSecurityContext.readOnlyRootFilesystem"],
+        "kube-prometheus-stack": ["crds.upgradeJob.image.kubectl.tag", "crds.upgradeJob.image.kubectl.registry"],
+    }[chart]
+    for key in expected:
+        assert records()[chart].reads(parse_key(key)), f"{chart} record lacks {key}"
