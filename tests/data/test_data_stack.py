@@ -62,13 +62,25 @@ def test_engine_statefulset_is_hardened_sized_and_protected(stacks, configs, env
     # Writable paths: the PVC and emptyDirs only.
     empty_dirs = {v["name"] for v in pod["volume"] if "empty_dir" in v}
     mounts = {m["name"]: m["mount_path"] for m in container["volume_mount"]}
-    assert set(mounts) == {"data"} | empty_dirs, f"{where}: mounts {mounts}"
+    assert set(mounts) == {"data", "dumps"} | empty_dirs, f"{where}: mounts {mounts}"
     assert "/tmp" in mounts.values(), f"{where}: /tmp must be an emptyDir"
     env_vars = {e["name"]: e for e in container["env"]}
     root_env = "POSTGRES_PASSWORD" if engine == POSTGRES else "MARIADB_ROOT_PASSWORD"
     ref = _one(_one(env_vars[root_env]["value_from"])["secret_key_ref"])
     assert ref["name"] == f"{engine.name}-root", f"{where}: root password must come from its Secret"
-    assert env_vars["DUMP_DIR"]["value"].startswith(mounts["data"] + "/"), f"{where}: dumps live on the data PVC"
+    # Finding 2: the dumps live on their own PVC, never on the volume the server writes to.
+    dump_dir = env_vars["DUMP_DIR"]["value"]
+    assert mounts["dumps"] == dump_dir and not dump_dir.startswith(mounts["data"] + "/"), f"{where}: DUMP_DIR {dump_dir}"
+    dumps_volume = next(v for v in pod["volume"] if v["name"] == "dumps")
+    claim_name = _one(dumps_volume["persistent_volume_claim"])["claim_name"]
+    pvcs = _by_name(stack, "kubernetes_persistent_volume_claim_v1")
+    assert claim_name == f"{engine.name}-dumps" and claim_name in pvcs, f"{where}: dumps PVC {claim_name!r}"
+    dumps_pvc = pvcs[claim_name]
+    assert dumps_pvc["lifecycle"]["prevent_destroy"] is True, f"{where}: the dumps PVC needs prevent_destroy"
+    assert _one(dumps_pvc["spec"])["storage_class_name"] == config.storage.block_class
+    expected_size = settings.dumps_storage or settings.storage
+    assert _one(_one(_one(dumps_pvc["spec"])["resources"])["requests"])["storage"] == expected_size, where
+    assert env_vars["DUMP_KEEP"]["value"] == str(settings.dump_generations), where
 
 
 @pytest.mark.parametrize("env", ENVS)

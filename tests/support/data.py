@@ -73,7 +73,11 @@ class Server:
 
     def run_script(self, script: str, env: Mapping[str, str]) -> ScriptRun:
         full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.base), **self.client_env, **env}
-        result = subprocess.run(["bash", "-c", script], env=full, capture_output=True, text=True, timeout=120, check=False)
+        # A new session has no controlling terminal, like a pod: prompts (psql's \password) read stdin.
+        result = subprocess.run(
+            ["bash", "-c", script], env=full, capture_output=True, text=True, timeout=120, check=False,
+            start_new_session=True, stdin=subprocess.DEVNULL,
+        )
         return ScriptRun(result.returncode, result.stdout, result.stderr)
 
 
@@ -298,3 +302,43 @@ def run_ok(server, script: str, env: Mapping[str, str]):
     result = server.run_script(script, env)
     assert result.returncode == 0, f"init script failed:\n{result.stdout}\n{result.stderr}"
     return result
+
+
+# --- dump sets (layout: data/scripts/dump-common.sh) ----------------------------------------------
+
+
+def latest_set(dumps: Path) -> Path:
+    """The newest complete dump set: what ``DUMP_DIR/latest`` points at."""
+    latest = dumps / "latest"
+    assert latest.is_symlink(), f"no 'latest' link in {dumps}: {sorted(p.name for p in dumps.iterdir())}"
+    target = latest.resolve()
+    assert target.parent == dumps.resolve() and (target / "MANIFEST").is_file(), f"latest -> {target}"
+    return target
+
+
+def manifest(set_dir: Path) -> dict[str, Any]:
+    """MANIFEST of a dump set: header fields, and ``databases`` = {name: (file, tables)}."""
+    fields: dict[str, Any] = {"databases": {}}
+    for line in (set_dir / "MANIFEST").read_text().splitlines():
+        key, *values = line.split(" ")
+        if key == "database":
+            hexname, file, tables = values
+            fields["databases"][bytes.fromhex(hexname).decode()] = (file, int(tables))
+        else:
+            fields[key] = " ".join(values)
+    return fields
+
+
+def leftovers(dumps: Path) -> list[str]:
+    """Partial files or sets a failed dump left behind (there must be none)."""
+    return sorted(str(p.relative_to(dumps)) for p in dumps.rglob("*") if p.name.endswith((".tmp", ".partial")))
+
+
+def shim(server: Server, directory: Path, tool: str, body: str) -> dict[str, str]:
+    """A fake ``tool`` first on PATH (fault injection); returns the PATH to run the script with."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / tool
+    path.write_text(f"#!/bin/bash\n{body}\n")
+    path.chmod(0o755)
+    base = server.client_env.get("PATH", os.environ.get("PATH", "/usr/bin:/bin"))
+    return {"PATH": f"{directory}:{base}"}

@@ -17,7 +17,7 @@ from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.labels import NAME_LABEL
 from platform_constructs.base.literals import for_tofu
 from platform_constructs.data.engines import EngineSpec
-from platform_constructs.data.shell import script
+from platform_constructs.data.shell import bundle
 
 DUMP_TIMEOUT = "30m"
 
@@ -33,7 +33,7 @@ def dump_hook(spec: EngineSpec) -> dict[str, Any]:
             {
                 "exec": {
                     "container": name,
-                    "command": ["bash", "-c", for_tofu(script(f"{name}-dump.sh"))],
+                    "command": ["bash", "-c", for_tofu(bundle("dump-common.sh", f"{name}-dump.sh"))],
                     # A failed dump fails the backup: better a visible failure than a silent stale dump.
                     "onError": "Fail",
                     "timeout": DUMP_TIMEOUT,
