@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from envs.types import Quantity, Section
+from envs.types import Cron, Quantity, Section
 
 
 class EngineConfig(Section):
@@ -24,6 +24,20 @@ class EngineConfig(Section):
     )
 
 
+class DrillConfig(Section):
+    """The nightly restore drill (``data/drill.py``): newest dumps → scratch server → checks."""
+
+    schedule: Cron = Field(default="0 5 * * *", description="after the 03:00 backups and their dump hooks")
+    max_age_hours: int = Field(default=26, ge=1, le=24 * 30, description="a dump set older than this fails the drill")
+    memory_request: Quantity = "256Mi"
+    memory_limit: Quantity = "1Gi"
+    cpu_request: Quantity = "100m"
+    scratch_size_limit: Quantity = Field(
+        default="4Gi", description="emptyDir of the scratch server: room for every restored database"
+    )
+
+
 class DataConfig(Section):
     postgres: EngineConfig
     mariadb: EngineConfig
+    drill: DrillConfig = Field(default_factory=DrillConfig)

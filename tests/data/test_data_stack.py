@@ -15,6 +15,7 @@ from platform_constructs.data.init_jobs import inputs_hash
 from platform_constructs.versions import IMAGES
 
 ENVS = ("dev", "prod")
+NAME = "app.kubernetes.io/name"
 
 
 def _one(node):
@@ -238,3 +239,31 @@ def test_velero_schedule_dumps_both_engines_before_backup(stacks, configs, env):
         exec_ = hook["pre"][0]["exec"]
         assert exec_["container"] == engine.name and exec_["onError"] == "Fail", f"{env}: {engine.name} hook"
         assert tool in dump_script(stack, engine.name)
+
+
+@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("engine", ENGINES, ids=lambda e: e.name)
+def test_restore_drill_is_scheduled_read_only_and_beside_its_dumps(stacks, configs, env, engine):
+    drill = configs[env].data.drill
+    jobs = _by_name(stacks[f"{env}-data"], "kubernetes_cron_job_v1")
+    cron = jobs.get(f"{engine.name}-restore-drill")
+    where = f"{env}-data CronJob {engine.name}-restore-drill"
+    assert cron is not None, f"{where} missing"
+    spec = _one(cron["spec"])
+    assert spec["schedule"] == drill.schedule and spec["concurrency_policy"] == "Forbid", where
+    job_spec = _one(_one(spec["job_template"])["spec"])
+    assert job_spec["active_deadline_seconds"] > 0, f"{where}: a hung drill must end (and fail)"
+    pod = _one(_one(job_spec["template"])["spec"])
+    container = _one(pod["container"])
+    assert container["image"] == IMAGES[engine.name], f"{where}: the drill restores with the engine's own tools"
+    env_vars = {e["name"]: e.get("value") for e in container["env"]}
+    assert env_vars["DRILL_MAX_AGE_HOURS"] == str(drill.max_age_hours), where
+    assert not any("value_from" in e for e in container["env"]), f"{where}: the drill needs no credential at all"
+    volumes = {v["name"]: v for v in pod["volume"]}
+    claim = _one(volumes["dumps"]["persistent_volume_claim"])
+    assert claim == {"claim_name": f"{engine.name}-dumps", "read_only": True}, f"{where}: dumps must be mounted read-only"
+    affinity = _one(_one(pod["affinity"])["pod_affinity"])["required_during_scheduling_ignored_during_execution"][0]
+    assert affinity["label_selector"]["match_labels"][NAME] == engine.name, f"{where}: RWO dumps PVC: same node as the engine"
+    assert affinity["topology_key"] == "kubernetes.io/hostname"
+    mounts = {m["name"]: m["mount_path"] for m in container["volume_mount"]}
+    assert mounts["dumps"] == env_vars["DUMP_DIR"] and mounts["scratch"] == env_vars["SCRATCH_DIR"], where

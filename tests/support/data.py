@@ -342,3 +342,14 @@ def shim(server: Server, directory: Path, tool: str, body: str) -> dict[str, str
     path.chmod(0o755)
     base = server.client_env.get("PATH", os.environ.get("PATH", "/usr/bin:/bin"))
     return {"PATH": f"{directory}:{base}"}
+
+
+def drill_script(stack: Mapping[str, Any], engine: str) -> str:
+    """The restore drill of ``engine`` exactly as its CronJob runs it (OpenTofu escapes undone)."""
+    for body in stack.get("resource", {}).get("kubernetes_cron_job_v1", {}).values():
+        if _one(body["metadata"])["name"] == f"{engine}-restore-drill":
+            pod = _one(_one(_one(_one(_one(body["spec"])["job_template"])["spec"])["template"])["spec"])
+            command = _one(pod["container"])["command"]
+            assert command[:2] == ["bash", "-c"], f"{engine} drill: unexpected command {command[:2]}"
+            return from_tofu(command[2])
+    raise AssertionError(f"no {engine}-restore-drill CronJob in the data stack")

@@ -16,6 +16,7 @@ from envs import PlatformConfig
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.labels import NAME_LABEL
 from platform_constructs.base.literals import for_tofu
+from platform_constructs.data.catalog import DATA_BACKUP_SCHEDULE, DATA_NAMESPACE
 from platform_constructs.data.engines import EngineSpec
 from platform_constructs.data.shell import bundle
 
@@ -27,7 +28,7 @@ def dump_hook(spec: EngineSpec) -> dict[str, Any]:
     name = spec.engine.name
     return {
         "name": f"{name}-dump",
-        "includedNamespaces": ["data"],
+        "includedNamespaces": [DATA_NAMESPACE],
         "labelSelector": {"matchLabels": {NAME_LABEL: name}},
         "pre": [
             {
@@ -50,7 +51,7 @@ def data_backup_schedule(
         scope,
         id_,
         config=config,
-        name=f"{namespace}-daily",
+        name=DATA_BACKUP_SCHEDULE if namespace == DATA_NAMESPACE else f"{namespace}-daily",
         namespaces=[namespace],
         hooks=[dump_hook(spec) for spec in engines],
     )
