@@ -17,6 +17,18 @@ WAIVERS: tuple[Waiver, ...] = (
         "directory at start; non-root (uid 1000), all capabilities dropped, data on the PVC.",
         when="apps.sentry.enabled",
     ),
+    # --- data layer ---
+    *(
+        Waiver(
+            "helm-pinned",
+            "*-data",
+            f"helm_release.{engine}_init",
+            "Local chart shipped from this repo (constructs/platform_constructs/data/charts/database-init, version "
+            "0.1.0): versioned with the code, no repository to pin. It carries the init Job as a Helm hook, so the "
+            "state tracks the release and not a Job that its TTL deletes (no plan noise).",
+        )
+        for engine in ("postgres", "mariadb")
+    ),
     # --- infra layer ---
     Waiver(
         "posture-read-only-root",

@@ -10,6 +10,7 @@ cannot start, the fixture fails with the server's log: the engine tests never sk
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -249,20 +250,22 @@ def _one(node: Any) -> Any:
     return node[0] if isinstance(node, list) and len(node) == 1 else node
 
 
+def init_release(stack: Mapping[str, Any], engine: str) -> Mapping[str, Any]:
+    """The ``helm_release`` of ``engine``'s init Job (a hook of charts/database-init)."""
+    releases = [body for body in stack.get("resource", {}).get("helm_release", {}).values() if body["name"] == f"{engine}-init"]
+    assert len(releases) == 1, f"expected one {engine}-init release, found {len(releases)}"
+    return releases[0]
+
+
 def init_job(stack: Mapping[str, Any], engine: str) -> Mapping[str, Any]:
-    """The init Job resource of ``engine`` in a synthesized data stack."""
-    jobs = [
-        body
-        for body in stack.get("resource", {}).get("kubernetes_job_v1", {}).values()
-        if _one(body["metadata"])["name"].startswith(f"{engine}-init-")
-    ]
-    assert len(jobs) == 1, f"expected one {engine} init Job, found {len(jobs)}"
-    return jobs[0]
+    """The init Job of ``engine`` as the chart receives it: ``values.job`` (name, TTL, podSpec…)."""
+    return json.loads(init_release(stack, engine)["values"][0])["job"]
 
 
 def job_container(job: Mapping[str, Any]) -> Mapping[str, Any]:
-    pod = _one(_one(_one(job["spec"])["template"])["spec"])
-    return _one(pod["container"])
+    """The single container of an init Job's pod spec (API shape: camelCase)."""
+    (container,) = job["podSpec"]["spec"]["containers"]
+    return container
 
 
 def init_script(stack: Mapping[str, Any], engine: str) -> str:
