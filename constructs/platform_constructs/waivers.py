@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from platform_constructs.data.catalog import APP_DATABASES
 from platform_constructs.rules import Waiver
 
 WAIVERS: tuple[Waiver, ...] = (
@@ -26,6 +27,7 @@ WAIVERS: tuple[Waiver, ...] = (
             "Local chart shipped from this repo (constructs/platform_constructs/data/charts/database-init, version "
             "0.1.0): versioned with the code, no repository to pin. It carries the init Job as a Helm hook, so the "
             "state tracks the release and not a Job that its TTL deletes (no plan noise).",
+            when=tuple(f"apps.{db.app}.enabled" for db in APP_DATABASES if db.engine.name == engine),
         )
         for engine in ("postgres", "mariadb")
     ),

@@ -14,7 +14,8 @@ POD = Pod(
     containers=[Container(name="init", image="img:1", memory_request="8Mi", memory_limit="16Mi", command=["bash", "-c", "x"],
                           env={"A": "1"}, secret_env={"PW": SecretEnv("s", "k")}, mounts={"tmp": "/tmp"}, run_as_user="999",
                           readiness=Probe(port=8080, path="/"))],
-    volumes=[{"name": "tmp", "empty_dir": {"size_limit": "16Mi"}}, {"name": "c", "secret": {"secret_name": "x", "default_mode": "0440"}}],
+    volumes=[{"name": "tmp", "empty_dir": {"size_limit": "16Mi"}},
+             {"name": "c", "secret": {"secret_name": "x", "default_mode": "0440"}}],
     run_as_user="999",
 )
 
