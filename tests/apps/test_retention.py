@@ -65,6 +65,9 @@ def test_switched_off_apps_keep_their_namespace_and_exactly_their_volumes(env, a
     assert not resources_of(off, "kubernetes_deployment_v1") and not resources_of(off, "helm_release"), (
         f"{env}: a switched-off app keeps its data, not its workloads"
     )
+    assert not off.get("variable", {}).keys() - {"app_env", "state_passphrase"}, (
+        f"{env}: a switched-off app needs no secret: {sorted(off.get('variable', {}))}"
+    )
 
 
 @pytest.mark.parametrize("env", ENVS)

@@ -35,9 +35,10 @@ def engine(request, pg_server, mariadb_server, stacks):
     server = pg_server if name == "postgres" else mariadb_server
     init, names = entries("drilled", prefix=f"drill_{name[:2]}")
     (app,) = names
-    run_ok(server, init_script(stacks["dev-data"], name), {"INIT_DATABASES": init, names[app]: "app pw"})
-    server.sql("CREATE TABLE IF NOT EXISTS orders (id int PRIMARY KEY, item text)", database=app, user=app, password="app pw")
-    server.sql("DELETE FROM orders; INSERT INTO orders VALUES (1, 'kept')", database=app, user=app, password="app pw")
+    app_pw = "app pw"  # pragma: allowlist secret (a test value)
+    run_ok(server, init_script(stacks["dev-data"], name), {"INIT_DATABASES": init, names[app]: app_pw})
+    server.sql("CREATE TABLE IF NOT EXISTS orders (id int PRIMARY KEY, item text)", database=app, user=app, password=app_pw)
+    server.sql("DELETE FROM orders; INSERT INTO orders VALUES (1, 'kept')", database=app, user=app, password=app_pw)
     password = {"POSTGRES_PASSWORD": pg_server.client_env["PGPASSWORD"]} if name == "postgres" else {
         "MARIADB_ROOT_PASSWORD": ROOT_PASSWORD}
     return name, server, password, app

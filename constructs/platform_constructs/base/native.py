@@ -24,7 +24,7 @@ LIST_FIELDS = {
     "env_from": "envFrom",
     "toleration": "tolerations",
     "sysctl": "sysctls",
-    "image_pull_secrets": "imagePullSecrets",
+    "image_pull_secrets": "imagePullSecrets",  # pragma: allowlist secret (field names)
     "topology_spread_constraint": "topologySpreadConstraints",
 }
 INTEGER_FIELDS = frozenset({"run_as_user", "run_as_group", "fs_group", "container_port"})

@@ -10,7 +10,10 @@
 # The DUMP_KEEP newest complete sets stay (default 2), older ones are deleted after a success.
 # Any failure (listing, dump, verification, space) exits non-zero: Velero marks the backup
 # PartiallyFailed (hook onError: Fail) and the alert fires.
-# Tools: bash, coreutils (date, df, du, mv, ln, rm, mkdir, tail, cat), findutils (find), grep.
+# Tools: bash, coreutils (date, df, du, cut, mv, ln, rm, mkdir, tail, cat), findutils (find), grep,
+# and the engine's clients: all in the pinned images (docker-library/postgres 17/bookworm/Dockerfile:
+# debian:bookworm-slim + postgresql-17, PATH has /usr/lib/postgresql/17/bin; MariaDB/mariadb-docker
+# 11.8/Dockerfile: ubuntu:noble + mariadb-server/-client, its entrypoint runs mariadb-install-db).
 
 : "${DUMP_DIR:?DUMP_DIR is not set}"
 DUMP_KEEP="${DUMP_KEEP:-2}"

@@ -42,7 +42,7 @@ for entry in ${INIT_DATABASES}; do
 \getenv app_db APP_DB
 \getenv app_user APP_USER
 \getenv pw_ok APP_PASSWORD_OK
-SET password_encryption = 'scram-sha-256';
+SET password_encryption TO 'scram-sha-256';
 SELECT pg_advisory_lock(hashtext('platform database init')) AS locked \gset
 SELECT format('CREATE ROLE %I LOGIN', :'app_user')
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'app_user') \gexec
