@@ -49,10 +49,13 @@ bench: $(SETUP_STAMP) ## time synthesis against the framework floor (writes docs
 # STACK=<layer> limits a flow to one stack, e.g. `APP_ENV=prod make plan STACK=infra`.
 STACK_ARG = $(if $(STACK),--stack $(STACK))
 
-.PHONY: doctor plan apply destroy
+.PHONY: doctor plan apply destroy drill
 
 doctor: $(SETUP_STAMP) ## check the tools, keys, kubeconfig and cluster add-ons APP_ENV needs
 	@$(PY) scripts/doctor.py
+
+drill: $(SETUP_STAMP) ## restore drill now: newest dumps -> scratch server -> checks (ENGINE=postgres|mariadb)
+	@$(PY) scripts/drill.py $(if $(ENGINE),--engine $(ENGINE))
 
 plan: $(SETUP_STAMP) ## tofu plan, every stack of APP_ENV in order (or STACK=<layer>)
 	@scripts/tofu-secrets.sh $(STACK_ARG) plan

@@ -204,6 +204,13 @@ def architecture(outdir: Path) -> str:
 # --- waivers ---------------------------------------------------------------------------------------
 
 
+
+def _when(when: str | tuple[str, ...] | None) -> str:
+    """A waiver's condition for the table: always, one switch, or any of several."""
+    if when is None:
+        return "always"
+    return when if isinstance(when, str) else "any of " + ", ".join(when)
+
 def waivers(outdir: Path) -> str:
     from platform_constructs.waivers import POD_SECURITY_WAIVERS
     from platform_constructs.waivers import WAIVERS as RULE_WAIVERS
@@ -220,7 +227,7 @@ def waivers(outdir: Path) -> str:
         "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {w.rule} | {w.stack} | `{w.resource}` | {w.when or 'always'} | {w.reason} |"
+        f"| {w.rule} | {w.stack} | `{w.resource}` | {_when(w.when)} | {w.reason} |"
         for w in sorted(RULE_WAIVERS, key=lambda w: (w.rule, w.stack, w.resource))
     ]
     lines += ["", "## Pod Security levels below `restricted`", "", "| namespace | enforce | reason |", "|---|---|---|"]

@@ -73,7 +73,8 @@ def test_prod_with_sentry_needs_its_pool(all_apps_stacks, all_apps_configs):
     with_pool = capacity_report(all_apps_configs["prod"], all_apps_stacks)
     assert not with_pool.problems, with_pool.summary() + "\n" + "\n".join(with_pool.problems)
     assert HEAVY_POOL["name"] in {p.name for p in all_apps_configs["prod"].cluster.extra_pools}
-    without_pool = capacity_report(load_config("prod", overrides={"apps": {"sentry": {"enabled": True}}}), all_apps_stacks)
+    sentry_on = {"apps": {"sentry": {"enabled": True, "data": "retain"}}}
+    without_pool = capacity_report(load_config("prod", overrides=sentry_on), all_apps_stacks)
     assert without_pool.problems, "Sentry on the default pool alone must be reported"
 
 

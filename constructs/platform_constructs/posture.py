@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from envs import PlatformConfig
+from platform_constructs.base.native import provider_pod_spec
 from platform_constructs.rules import Finding, Stack, helm_values, resources
 
 # resource type → (path to the pod spec, long-running?)
@@ -84,6 +85,28 @@ def workload_posture(config: PlatformConfig, name: str, stack: Stack) -> Iterato
             yield from _pod_findings(name, address, pod, long_running)
 
 
+def _chart_pod_specs(node: Any) -> Iterator[Mapping[str, Any]]:
+    """``podSpec.spec`` of every workload a chart of ours takes as values (API shape, base/native.py)."""
+    if isinstance(node, Mapping):
+        pod = node.get("podSpec")
+        if isinstance(pod, Mapping) and isinstance(pod.get("spec"), Mapping):
+            yield pod["spec"]
+        for value in node.values():
+            yield from _chart_pod_specs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _chart_pod_specs(item)
+
+
+def chart_pod_posture(config: PlatformConfig, name: str, stack: Stack) -> Iterator[Finding]:
+    """Pod specs shipped in our own charts' values (e.g. the database init hook) get the workload checks."""
+    for rtype, address, body in resources(stack):
+        if rtype == "helm_release":
+            for doc in helm_values(body):
+                for spec in _chart_pod_specs(doc):
+                    yield from _pod_findings(name, address, provider_pod_spec(spec), long_running=False)
+
+
 RISKY_VALUES: dict[str, Any] = {
     "privileged": True,
     "allowPrivilegeEscalation": True,
@@ -138,4 +161,4 @@ def rbac_least_privilege(config: PlatformConfig, name: str, stack: Stack) -> Ite
                 yield Finding("rbac-unused-service-account", name, address, f"service account {account!r} used by no workload")
 
 
-POSTURE_RULES = (workload_posture, chart_values_posture, rbac_least_privilege)
+POSTURE_RULES = (workload_posture, chart_pod_posture, chart_values_posture, rbac_least_privilege)

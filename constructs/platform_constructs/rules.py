@@ -34,9 +34,9 @@ class Waiver:
     """Stack name, e.g. ``dev-infra``, or ``*-infra`` for both environments."""
     resource: str
     reason: str
-    when: str | None = None
-    """Dotted config switch (e.g. ``apps.sentry.enabled``) that must be true for the waiver to apply:
-    waivers of optional components are not stale while the component is switched off."""
+    when: str | tuple[str, ...] | None = None
+    """Dotted config switch (e.g. ``apps.sentry.enabled``) that must be true for the waiver to apply
+    (a tuple: any of them): waivers of optional components are not stale while they are off."""
 
     def _stack_matches(self, stack: str) -> bool:
         return self.stack == stack or (self.stack.startswith("*-") and stack.endswith(self.stack[1:]))
@@ -49,8 +49,12 @@ class Waiver:
             return False
         if self.when is None:
             return True
+        return any(self._switch(config, when) for when in ((self.when,) if isinstance(self.when, str) else self.when))
+
+    @staticmethod
+    def _switch(config: PlatformConfig, when: str) -> bool:
         node: Any = config
-        for part in self.when.split("."):
+        for part in when.split("."):
             node = getattr(node, part)
         return bool(node)
 

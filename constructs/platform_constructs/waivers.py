@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from platform_constructs.data.catalog import APP_DATABASES
 from platform_constructs.rules import Waiver
 
 WAIVERS: tuple[Waiver, ...] = (
@@ -16,6 +17,19 @@ WAIVERS: tuple[Waiver, ...] = (
         "The official apache/kafka image renders server.properties from KAFKA_* variables into its own config "
         "directory at start; non-root (uid 1000), all capabilities dropped, data on the PVC.",
         when="apps.sentry.enabled",
+    ),
+    # --- data layer ---
+    *(
+        Waiver(
+            "helm-pinned",
+            "*-data",
+            f"helm_release.{engine}_init",
+            "Local chart shipped from this repo (constructs/platform_constructs/data/charts/database-init, version "
+            "0.1.0): versioned with the code, no repository to pin. It carries the init Job as a Helm hook, so the "
+            "state tracks the release and not a Job that its TTL deletes (no plan noise).",
+            when=tuple(f"apps.{db.app}.enabled" for db in APP_DATABASES if db.engine.name == engine),
+        )
+        for engine in ("postgres", "mariadb")
     ),
     # --- infra layer ---
     Waiver(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from envs.sections.network import check_ports
 from envs.types import Cron, DomainName, Email, Quantity, Section
@@ -12,6 +12,28 @@ from envs.types import Cron, DomainName, Email, Quantity, Section
 
 class AppSwitch(Section):
     enabled: bool
+
+
+class AppSection(Section):
+    """What every app has: its switch, and what becomes of its data when it is switched off."""
+
+    enabled: bool
+    data: Literal["retain", "delete", "none"] = Field(
+        default="retain",
+        description=(
+            "when the app is off: retain = keep its namespace and volumes (default); delete = delete them on the "
+            "next apply; none = it never ran, nothing to keep (only while enabled = false)"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _a_running_app_has_data(self) -> AppSection:
+        if self.enabled and self.data == "none":
+            raise ValueError(
+                'data = "none" says this app never ran, but it is enabled: remove the line (the default "retain" '
+                "keeps its data if it is switched off again)"
+            )
+        return self
 
 
 class ValkeyConfig(Section):
@@ -37,10 +59,9 @@ class SmtpConfig(Section):
     from_name: str = ""
 
 
-class WordpressConfig(Section):
+class WordpressConfig(AppSection):
     """WordPress (official image, one replica: ``wp-content`` is a ReadWriteOnce PVC)."""
 
-    enabled: bool
     storage: Quantity = Field(default="5Gi", description="PVC for wp-content (plugins, themes, uploads)")
     memory_request: Quantity = "512Mi"
     memory_limit: Quantity = "1Gi"
@@ -51,10 +72,9 @@ class WordpressConfig(Section):
     backup_schedule: Cron | None = Field(default=None, description="Velero schedule; unset = the env's schedule")
 
 
-class N8nConfig(Section):
+class N8nConfig(AppSection):
     """n8n (plain Deployments of the official image; state in Postgres)."""
 
-    enabled: bool
     storage: Quantity = Field(default="2Gi", description="PVC for /home/node/.n8n of the main pod")
     memory_request: Quantity = "512Mi"
     memory_limit: Quantity = "1Gi"
@@ -79,17 +99,15 @@ class N8nConfig(Section):
     )
     backup_schedule: Cron | None = Field(default=None, description="Velero schedule; unset = the env's schedule")
 
-
     @field_validator("egress_ports")
     @classmethod
     def _egress_ports(cls, ports: tuple[int, ...]) -> tuple[int, ...]:
         return check_ports(ports, "apps.n8n.egress_ports")
 
 
-class RegistryConfig(Section):
+class RegistryConfig(AppSection):
     """Zot OCI registry (local storage on a block PVC)."""
 
-    enabled: bool
     storage: Quantity = Field(default="20Gi", description="PVC for /var/lib/registry")
     memory_request: Quantity = "128Mi"
     memory_limit: Quantity = "512Mi"
@@ -98,10 +116,9 @@ class RegistryConfig(Section):
     backup_schedule: Cron | None = Field(default=None, description="Velero schedule; unset = the env's schedule")
 
 
-class AnalyticsConfig(Section):
+class AnalyticsConfig(AppSection):
     """Vince analytics (embedded database on a PVC)."""
 
-    enabled: bool
     storage: Quantity = Field(default="5Gi", description="PVC for /data")
     memory_request: Quantity = "128Mi"
     memory_limit: Quantity = "512Mi"
@@ -114,10 +131,9 @@ class AnalyticsConfig(Section):
 # --- Apps II: Twenty, Nextcloud, Sentry, dev capacity -----------------------------------------------
 
 
-class TwentyConfig(Section):
+class TwentyConfig(AppSection):
     """Twenty CRM: server and worker in one pod, sharing the ephemeral local file storage."""
 
-    enabled: bool
     server_memory_request: Quantity = "512Mi"
     server_memory_limit: Quantity = Field(default="1536Mi", description="Node heap is set to 75% of it")
     server_cpu_request: Quantity = "200m"
@@ -148,10 +164,9 @@ class NextcloudS3Config(Section):
     path_style: bool = Field(default=True, description="MinIO needs path-style; Spaces accepts both")
 
 
-class NextcloudConfig(Section):
+class NextcloudConfig(AppSection):
     """Nextcloud (official chart, apache flavour): data on a block PVC, optional S3 primary storage."""
 
-    enabled: bool
     data_storage: Quantity = Field(default="20Gi", description="PVC of the data directory (unused with S3 primary storage)")
     html_storage: Quantity = Field(default="5Gi", description="PVC of /var/www/html (code, config, apps)")
     memory_request: Quantity = "512Mi"
@@ -166,10 +181,9 @@ class NextcloudConfig(Section):
     backup_schedule: Cron | None = Field(default=None, description="Velero schedule; unset = the env's schedule")
 
 
-class SentryConfig(Section):
+class SentryConfig(AppSection):
     """Sentry (official chart, every Bitnami subchart off) with its own Kafka, ClickHouse and Valkey."""
 
-    enabled: bool
     admin_email: Email | None = Field(default=None, description="first superuser; unset = admin@<root_domain>")
     errors_only: bool = Field(default=True, description="chart profile errors-only (about half the footprint)")
     kafka_storage: Quantity = "10Gi"

@@ -192,7 +192,7 @@ def test_unknown_pool_fails_early(all_apps_configs):
     from envs import load_config
     from platform_constructs.apps.sentry.component import placement
 
-    config = load_config("prod", overrides={"apps": {"sentry": {"enabled": True, "node_pool": "nope"}}})
+    config = load_config("prod", overrides={"apps": {"sentry": {"enabled": True, "data": "retain", "node_pool": "nope"}}})
     with pytest.raises(ValueError, match="no such"):
         placement(config)
 

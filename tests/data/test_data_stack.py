@@ -7,14 +7,15 @@ import re
 from dataclasses import replace
 
 import pytest
-from support.data import dump_script, init_job, init_plain_env, job_container
+from support.data import dump_script, init_job, init_plain_env, init_release, job_container
 from support.synth import resources_of
 
 from platform_constructs.data.catalog import APP_DATABASES, ENGINES, MARIADB, POSTGRES, enabled_databases
-from platform_constructs.data.init_jobs import inputs_hash
+from platform_constructs.data.init_jobs import CHART_DIR, CHART_VERSION, inputs_hash
 from platform_constructs.versions import IMAGES
 
 ENVS = ("dev", "prod")
+NAME = "app.kubernetes.io/name"
 
 
 def _one(node):
@@ -62,13 +63,25 @@ def test_engine_statefulset_is_hardened_sized_and_protected(stacks, configs, env
     # Writable paths: the PVC and emptyDirs only.
     empty_dirs = {v["name"] for v in pod["volume"] if "empty_dir" in v}
     mounts = {m["name"]: m["mount_path"] for m in container["volume_mount"]}
-    assert set(mounts) == {"data"} | empty_dirs, f"{where}: mounts {mounts}"
+    assert set(mounts) == {"data", "dumps"} | empty_dirs, f"{where}: mounts {mounts}"
     assert "/tmp" in mounts.values(), f"{where}: /tmp must be an emptyDir"
     env_vars = {e["name"]: e for e in container["env"]}
     root_env = "POSTGRES_PASSWORD" if engine == POSTGRES else "MARIADB_ROOT_PASSWORD"
     ref = _one(_one(env_vars[root_env]["value_from"])["secret_key_ref"])
     assert ref["name"] == f"{engine.name}-root", f"{where}: root password must come from its Secret"
-    assert env_vars["DUMP_DIR"]["value"].startswith(mounts["data"] + "/"), f"{where}: dumps live on the data PVC"
+    # Finding 2: the dumps live on their own PVC, never on the volume the server writes to.
+    dump_dir = env_vars["DUMP_DIR"]["value"]
+    assert mounts["dumps"] == dump_dir and not dump_dir.startswith(mounts["data"] + "/"), f"{where}: DUMP_DIR {dump_dir}"
+    dumps_volume = next(v for v in pod["volume"] if v["name"] == "dumps")
+    claim_name = _one(dumps_volume["persistent_volume_claim"])["claim_name"]
+    pvcs = _by_name(stack, "kubernetes_persistent_volume_claim_v1")
+    assert claim_name == f"{engine.name}-dumps" and claim_name in pvcs, f"{where}: dumps PVC {claim_name!r}"
+    dumps_pvc = pvcs[claim_name]
+    assert dumps_pvc["lifecycle"]["prevent_destroy"] is True, f"{where}: the dumps PVC needs prevent_destroy"
+    assert _one(dumps_pvc["spec"])["storage_class_name"] == config.storage.block_class
+    expected_size = settings.dumps_storage or settings.storage
+    assert _one(_one(_one(dumps_pvc["spec"])["resources"])["requests"])["storage"] == expected_size, where
+    assert env_vars["DUMP_KEEP"]["value"] == str(settings.dump_generations), where
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -99,21 +112,63 @@ def test_init_job_creates_exactly_the_enabled_apps_databases(stacks, configs, en
     stack, config = stacks[f"{env}-data"], configs[env]
     expected = enabled_databases(config, engine)
     job = init_job(stack, engine.name)
-    where = f"{env}-data init Job {_one(job['metadata'])['name']}"
-    assert re.fullmatch(rf"{engine.name}-init-[0-9a-f]{{8}}", _one(job["metadata"])["name"]), where
-    spec = _one(job["spec"])
-    assert str(spec["ttl_seconds_after_finished"]) == "120", f"{where}: TTL"
-    assert job["wait_for_completion"] is True, f"{where}: apply must wait and report failures"
+    where = f"{env}-data init Job {job['name']}"
+    assert re.fullmatch(rf"{engine.name}-init-[0-9a-f]{{8}}", job["name"]), where
+    assert job["ttlSecondsAfterFinished"] == 120, f"{where}: TTL (brief: 120 s)"
+    release = init_release(stack, engine.name)
+    assert release["wait"] is True and job["activeDeadlineSeconds"] < release["timeout"], (
+        f"{where}: the Job must fail on its own deadline before Helm stops waiting for the hook"
+    )
     entries = init_plain_env(stack, engine.name)["INIT_DATABASES"].split()
     assert entries == [f"{db.database}:{db.user}:{db.password_variable.upper()}" for db in expected], where
     secret_refs = {
-        e["name"]: _one(_one(e["value_from"])["secret_key_ref"])["name"]
-        for e in job_container(job)["env"]
-        if "value_from" in e
+        e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in job_container(job)["env"] if "valueFrom" in e
     }
     for db in expected:
         assert secret_refs[db.password_variable.upper()] == f"{engine.name}-app-passwords", where
         assert stack["variable"][db.password_variable]["sensitive"] is True
+
+
+@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("engine", ENGINES, ids=lambda e: e.name)
+def test_init_job_is_a_hook_of_our_chart_not_state(stacks, env, engine):
+    """Finding 6: a kubernetes_job_v1 is TTL-deleted 120 s after the apply and every later plan
+    re-created it. A hook Job is not state: tofu tracks the release (read from Helm's record)."""
+    stack = stacks[f"{env}-data"]
+    assert not resources_of(stack, "kubernetes_job_v1"), f"{env}-data: a Job in the state is plan noise after its TTL"
+    release = init_release(stack, engine.name)
+    assert release["chart"].startswith("assets/") and "repository" not in release, f"{env}: local chart asset"
+    chart_yaml = (CHART_DIR / "Chart.yaml").read_text()
+    assert f"version: {CHART_VERSION}" in chart_yaml and release["version"] == CHART_VERSION
+    template = (CHART_DIR / "templates" / "job.yaml").read_text()
+    assert "helm.sh/hook: post-install,post-upgrade" in template, "the Job must be a hook (Helm waits for it)"
+    assert "helm.sh/hook-delete-policy: before-hook-creation" in template
+    for field in ("backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished", "podSpec.metadata", "podSpec.spec"):
+        assert f"$job.{field}" in template, f"the template must render job.{field} from the values"
+    # Nothing in the release changes between two plans: no interpolation (timestamp, random,
+    # unknown) outside the namespace, dependencies and the password digest; the rest is literal.
+    literal = json.dumps({k: v for k, v in release.items() if k not in ("//", "namespace", "depends_on", "set_sensitive")})
+    assert not re.search(r"(?<!\$)\$\{", literal), f"{env}: interpolation in the release: it could change between plans"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_helm_provider_never_reads_live_objects(stacks, env):
+    """provider-helm v3.1.1 compares live resources only with the ``manifest`` experiment on."""
+    for layer in ("data",):
+        for provider in stacks[f"{env}-{layer}"]["provider"]["helm"]:
+            assert "experiments" not in provider, f"{env}-{layer}: the manifest experiment would read the TTL-deleted Job"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_init_pod_is_the_hardened_helper_pod(stacks, env):
+    job = init_job(stacks[f"{env}-data"], "postgres")
+    spec = job["podSpec"]["spec"]
+    assert spec["automountServiceAccountToken"] is False and spec["restartPolicy"] == "OnFailure"
+    assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["runAsUser"] == 999
+    sc = job_container(job)["securityContext"]
+    assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
+    assert sc["capabilities"]["drop"] == ["ALL"] and sc["seccompProfile"]["type"] == "RuntimeDefault"
+    assert job["podSpec"]["metadata"]["labels"] == job["labels"], "NetworkPolicies select the pods by these labels"
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -128,15 +183,13 @@ def test_switched_off_apps_need_no_password(stacks, configs, env):
 
 @pytest.mark.parametrize("env", ENVS)
 @pytest.mark.parametrize("engine", ENGINES, ids=lambda e: e.name)
-def test_password_change_replaces_the_job(stacks, configs, env, engine):
-    stack = stacks[f"{env}-data"]
-    job = init_job(stack, engine.name)
-    triggers = job["lifecycle"]["replace_triggered_by"]
-    assert len(triggers) == 1 and triggers[0].startswith("${terraform_data."), f"{env}: {triggers}"
-    trigger = resources_of(stack, "terraform_data")[triggers[0][len("${terraform_data.") : -1]]
-    expected = {db.app: f"${{sha256(var.{db.password_variable})}}" for db in enabled_databases(configs[env], engine)}
-    assert trigger["input"]["passwords"] == expected, f"{env}: every app password must re-trigger the Job"
-    assert trigger["input"]["job"] == _one(job["metadata"])["name"]
+def test_password_change_reruns_the_job(stacks, configs, env, engine):
+    release = init_release(stacks[f"{env}-data"], engine.name)
+    (digest,) = release["set_sensitive"]
+    assert digest["name"] == "passwordsDigest", f"{env}: {digest}"
+    for db in enabled_databases(configs[env], engine):
+        assert f"sha256(var.{db.password_variable})" in digest["value"], f"{env}: {db.app}'s password must re-run the Job"
+    assert "var." not in release["values"][0], f"{env}: no password-derived value in the readable values"
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -144,6 +197,7 @@ def test_password_change_replaces_the_job(stacks, configs, env, engine):
 def test_scripts_are_escaped_for_opentofu(stacks, env, engine):
     stack = stacks[f"{env}-data"]
     raw = [job_container(init_job(stack, engine.name))["command"][2]]
+    raw.append(init_release(stack, engine.name)["values"][0])
     raw += [
         hook["pre"][0]["exec"]["command"][2]
         for body in resources_of(stack, "kubernetes_manifest").values()
@@ -165,12 +219,12 @@ def test_same_inputs_give_an_identical_data_stack(stacks, resynthesized):
 def test_changed_inputs_give_a_new_job_only_where_they_changed(stacks, resynthesized):
     before, after = stacks["dev-data"], resynthesized["variant"]
     pg_before, pg_after = init_job(before, "postgres"), init_job(after, "postgres")
-    assert _one(pg_before["metadata"])["name"] != _one(pg_after["metadata"])["name"], (
+    assert pg_before["name"] != pg_after["name"], (
         "switching Twenty off changes the Postgres init Job's inputs: it needs a new name"
     )
     assert "twenty" not in init_plain_env(after, "postgres")["INIT_DATABASES"]
     assert "twenty_db_password" not in after["variable"]
-    assert init_job(before, "mariadb") == init_job(after, "mariadb"), "MariaDB's inputs did not change"
+    assert init_release(before, "mariadb") == init_release(after, "mariadb"), "MariaDB's inputs did not change"
     # Never drop: the engines and their data are untouched by an app switch.
     for rtype in ("kubernetes_stateful_set_v1", "kubernetes_service_v1"):
         assert resources_of(before, rtype) == resources_of(after, rtype), f"{rtype} changed with an app switch"
@@ -200,7 +254,7 @@ def test_only_enabled_apps_with_that_engine_reach_it(stacks, configs, env, engin
     assert sources == expected, f"{env}-data: {engine.name} admits {sources}, expected {expected}"
     assert [int(p["port"]) for p in rule["ports"]] == [engine.port]
     # The init Job: egress to the engine, and the engine admits that Job's pods only.
-    job_name = _one(init_job(stacks[f"{env}-data"], engine.name)["metadata"])["name"]
+    job_name = init_job(stacks[f"{env}-data"], engine.name)["name"]
     egress = _one(policies[f"allow-{engine.name}-init-to-{engine.name}"]["spec"])
     assert _one(egress["pod_selector"])["match_labels"] == {"app.kubernetes.io/name": job_name}
     ingress = _one(policies[f"allow-{engine.name}-from-{engine.name}-init"]["spec"])
@@ -226,3 +280,31 @@ def test_velero_schedule_dumps_both_engines_before_backup(stacks, configs, env):
         exec_ = hook["pre"][0]["exec"]
         assert exec_["container"] == engine.name and exec_["onError"] == "Fail", f"{env}: {engine.name} hook"
         assert tool in dump_script(stack, engine.name)
+
+
+@pytest.mark.parametrize("env", ENVS)
+@pytest.mark.parametrize("engine", ENGINES, ids=lambda e: e.name)
+def test_restore_drill_is_scheduled_read_only_and_beside_its_dumps(stacks, configs, env, engine):
+    drill = configs[env].data.drill
+    jobs = _by_name(stacks[f"{env}-data"], "kubernetes_cron_job_v1")
+    cron = jobs.get(f"{engine.name}-restore-drill")
+    where = f"{env}-data CronJob {engine.name}-restore-drill"
+    assert cron is not None, f"{where} missing"
+    spec = _one(cron["spec"])
+    assert spec["schedule"] == drill.schedule and spec["concurrency_policy"] == "Forbid", where
+    job_spec = _one(_one(spec["job_template"])["spec"])
+    assert job_spec["active_deadline_seconds"] > 0, f"{where}: a hung drill must end (and fail)"
+    pod = _one(_one(job_spec["template"])["spec"])
+    container = _one(pod["container"])
+    assert container["image"] == IMAGES[engine.name], f"{where}: the drill restores with the engine's own tools"
+    env_vars = {e["name"]: e.get("value") for e in container["env"]}
+    assert env_vars["DRILL_MAX_AGE_HOURS"] == str(drill.max_age_hours), where
+    assert not any("value_from" in e for e in container["env"]), f"{where}: the drill needs no credential at all"
+    volumes = {v["name"]: v for v in pod["volume"]}
+    claim = _one(volumes["dumps"]["persistent_volume_claim"])
+    assert claim == {"claim_name": f"{engine.name}-dumps", "read_only": True}, f"{where}: dumps must be mounted read-only"
+    affinity = _one(_one(pod["affinity"])["pod_affinity"])["required_during_scheduling_ignored_during_execution"][0]
+    assert affinity["label_selector"]["match_labels"][NAME] == engine.name, f"{where}: RWO dumps PVC: same node as the engine"
+    assert affinity["topology_key"] == "kubernetes.io/hostname"
+    mounts = {m["name"]: m["mount_path"] for m in container["volume_mount"]}
+    assert mounts["dumps"] == env_vars["DUMP_DIR"] and mounts["scratch"] == env_vars["SCRATCH_DIR"], where

@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from support.data import ROOT_PASSWORD, dump_script, entries, init_plain_env, init_script, run_ok
+from support.data import ROOT_PASSWORD, dump_script, entries, init_plain_env, init_script, latest_set, run_ok
 
 pytestmark = pytest.mark.engines
 
@@ -128,12 +128,13 @@ def test_dump_hook_writes_restorable_dumps(mariadb_server, script, stacks, tmp_p
         {"DUMP_DIR": str(dumps), "MARIADB_ROOT_PASSWORD": ROOT_PASSWORD},
     )
     assert result.returncode == 0, result.stderr
-    assert (dumps / "users.sql").exists() and (dumps / "bk_dumped.sql").exists(), sorted(p.name for p in dumps.iterdir())
+    dump_set = latest_set(dumps)
+    assert (dump_set / "users.sql").exists() and (dump_set / "bk_dumped.sql").exists(), sorted(p.name for p in dump_set.iterdir())
     # Runbook: restore one app's database from its dump (the dump recreates the database itself).
     mariadb_server.sql("DROP DATABASE bk_dumped")
     restore = subprocess.run(
         ["mariadb", "--no-defaults", f"--socket={mariadb_server.socket_path}", "-u", "root"],
-        stdin=(dumps / "bk_dumped.sql").open(), env={**os.environ, "MYSQL_PWD": ROOT_PASSWORD},
+        stdin=(latest_set(dumps) / "bk_dumped.sql").open(), env={**os.environ, "MYSQL_PWD": ROOT_PASSWORD},
         capture_output=True, text=True, check=False,
     )
     assert restore.returncode == 0, restore.stderr

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from support.data import dump_script, entries, init_plain_env, init_script, run_ok
+from support.data import dump_script, entries, init_plain_env, init_script, latest_set, run_ok
 
 pytestmark = pytest.mark.engines
 
@@ -91,7 +91,7 @@ def test_changed_password_works_and_old_one_fails(pg_server, script):
     run_ok(pg_server, script, {"INIT_DATABASES": init, var: "old password"})
     assert pg_server.can_login("pw_rotate", "old password", "pw_rotate")
     result = run_ok(pg_server, script, {"INIT_DATABASES": init, var: "new password"})
-    assert "ALTER ROLE" in result.stdout
+    assert "password of pw_rotate set" in result.stdout
     assert pg_server.can_login("pw_rotate", "new password", "pw_rotate"), "new password refused"
     assert not pg_server.can_login("pw_rotate", "old password", "pw_rotate"), "old password still accepted"
 
@@ -127,11 +127,12 @@ def test_dump_hook_writes_restorable_dumps(pg_server, script, stacks, tmp_path):
         {"DUMP_DIR": str(dumps), "POSTGRES_PASSWORD": pg_server.client_env["PGPASSWORD"]},
     )
     assert result.returncode == 0, result.stderr
-    assert (dumps / "globals.sql").exists() and (dumps / "bk_dumped.dump").exists(), sorted(p.name for p in dumps.iterdir())
+    dump_set = latest_set(dumps)
+    assert (dump_set / "globals.sql").exists() and (dump_set / "bk_dumped.dump").exists(), sorted(dump_set.iterdir())
     # Runbook: restore one app's database from its dump.
     pg_server.sql("CREATE DATABASE bk_restored OWNER bk_dumped")
     restore = subprocess.run(
-        ["pg_restore", "--no-owner", "--role=bk_dumped", "-d", "bk_restored", str(dumps / "bk_dumped.dump")],
+        ["pg_restore", "--no-owner", "--role=bk_dumped", "-d", "bk_restored", str(latest_set(dumps) / "bk_dumped.dump")],
         env={**pg_server.client_env}, capture_output=True, text=True, check=False,
     )
     assert restore.returncode == 0, restore.stderr

@@ -155,6 +155,8 @@ SELECT notacommand FROM t;
 SQL
 done
 for db in $(psql -X -tAc "SELECT 1"); do pg_dump "${db}" && mv a b; done
+n=$(client -N -e "SELECT COUNT(*) FROM t
+  WHERE a = 'it''s'") # a comment's apostrophe
 exec sleep infinity
 """
     assert called_commands(script) == {"mariadb", "od", "tr", "pg_isready", "sleep", "cat", "psql", "pg_dump", "mv"}

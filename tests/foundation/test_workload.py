@@ -1,9 +1,10 @@
-"""The hardened workload helper: typed volumes, mount names checked early, sysctls, Job waits."""
+"""The hardened workload helper: typed volumes, mount names checked early, sysctls."""
 
 from __future__ import annotations
 
 import pytest
 
+from platform_constructs.base.native import native_pod_spec
 from platform_constructs.base.workload import (
     ClaimVolume,
     ConfigMapVolume,
@@ -12,7 +13,6 @@ from platform_constructs.base.workload import (
     Pod,
     SecretVolume,
     deployment,
-    job,
     stateful_set,
 )
 
@@ -50,7 +50,7 @@ def test_typed_volumes_render_the_provider_blocks():
 
 @pytest.mark.parametrize("build", [
     lambda pod: deployment(None, "d", name="web", namespace="ns", pod=pod),
-    lambda pod: job(None, "j", name="web", namespace="ns", pod=pod),
+    lambda pod: native_pod_spec(pod, {}, what="Job 'web'"),  # pod specs our own charts template (init hooks)
     lambda pod: stateful_set(None, "s", name="web", namespace="ns", pod=pod, service_name="web", volume_claims={}),
 ])
 def test_a_mount_without_its_volume_is_an_early_error_naming_container_and_volume(build):
@@ -76,15 +76,3 @@ def test_sysctls_render_in_the_pod_security_context():
     assert spec["security_context"]["sysctl"] == [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "80"}]
     assert "sysctl" not in Pod(containers=[app()]).render({})["spec"]["security_context"]
 
-
-def test_a_job_timeout_without_waiting_is_refused():
-    with pytest.raises(ValueError, match="timeout only applies with wait_for_completion=True"):
-        job(None, "j", name="init", namespace="data", pod=Pod(containers=[app()]), timeout="10m")
-
-
-def test_init_jobs_wait_with_a_timeout(stacks):
-    jobs = stacks["prod-data"]["resource"]["kubernetes_job_v1"]
-    assert jobs, "the data layer has init Jobs"
-    for address, body in jobs.items():
-        assert body["wait_for_completion"] is True, address
-        assert body["timeouts"] == {"create": "10m", "update": "10m"}, address

@@ -116,3 +116,25 @@ def test_email_receiver_variant(variant):  # noqa: F811
     }
     policy = by_name(stack, "kubernetes_network_policy_v1")["allow-alertmanager-to-receiver"]
     assert policy["spec"]["egress"][0]["ports"] == [{"port": "587", "protocol": "TCP"}]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_backup_dump_and_drill_alerts_use_metrics_the_exporters_really_export(env, stacks):
+    """Velero v1.18.1 and kube-state-metrics metric names (cited in metrics/alerts.py): a rule on a
+    name no exporter exports never fires, which is the silent failure these alerts exist for."""
+    from platform_constructs.metrics.alerts import KUBE_STATE_METRICS, VELERO_METRICS
+
+    rules = _rules(stacks[f"{env}-metrics"])
+    for name in ("VeleroBackupPartiallyFailed", "VeleroBackupFailed", "DatabaseDumpHookFailed", "DatabaseDumpsTooOld",
+                 "DatabaseDumpsNeverCompleted", "RestoreDrillFailed", "RestoreDrillOverdue", "RestoreDrillNeverSucceeded"):
+        assert name in rules, f"{env}: alert {name} missing"
+        assert rules[name]["labels"]["severity"] == "critical", name
+    for name, rule in rules.items():
+        used = set(re.findall(r"\b(velero_[a-z_]+|kube_[a-z_]+)\b", rule["expr"]))
+        unknown = used - VELERO_METRICS - KUBE_STATE_METRICS
+        assert not unknown, f"{env} {name}: {sorted(unknown)} not exported by the pinned Velero / kube-state-metrics"
+    assert 'schedule="data-daily"' in rules["DatabaseDumpHookFailed"]["expr"]
+    assert _threshold(rules["DatabaseDumpsTooOld"]["expr"], ">") == 25 * 3600, "dumps older than a day"
+    assert _threshold(rules["RestoreDrillOverdue"]["expr"], ">") == 26 * 3600
+    for name in ("RestoreDrillFailed", "RestoreDrillOverdue", "RestoreDrillNeverSucceeded"):
+        assert 'cronjob=~".+-restore-drill"' in rules[name]["expr"] and 'namespace="data"' in rules[name]["expr"], name

@@ -31,7 +31,9 @@ PROD_FEATURES: dict[str, Any] = {
 @pytest.fixture(scope="session")
 def apps1_variant_configs() -> dict[str, PlatformConfig]:
     return {
-        "dev": load_config("dev", overrides={"apps": {app: {"enabled": False} for app in APPS1}}),
+        # data = "delete": switched off AND its data dropped, so nothing of the app is left
+        # (the default, "retain", keeps namespace and volumes: tests/apps/test_retention.py).
+        "dev": load_config("dev", overrides={"apps": {app: {"enabled": False, "data": "delete"} for app in APPS1}}),
         "prod": load_config("prod", overrides=PROD_FEATURES),
     }
 

@@ -29,8 +29,10 @@ HEAVY_POOL = {
 }
 ALL_APPS_ON: dict[str, Any] = {
     "apps": {
-        "nextcloud": {"enabled": True, "s3": {"host": "fra1.digitaloceanspaces.com", "bucket": "ffe-nextcloud"}},
-        "sentry": {"enabled": True},
+        "nextcloud": {
+            "enabled": True, "data": "retain", "s3": {"host": "fra1.digitaloceanspaces.com", "bucket": "ffe-nextcloud"},
+        },
+        "sentry": {"enabled": True, "data": "retain"},
         "twenty": {"smtp": SMTP, "storage": "5Gi"},
         "n8n": {"queue_mode": True},
     }

@@ -10,6 +10,7 @@ cannot start, the fixture fails with the server's log: the engine tests never sk
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -73,7 +74,11 @@ class Server:
 
     def run_script(self, script: str, env: Mapping[str, str]) -> ScriptRun:
         full = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.base), **self.client_env, **env}
-        result = subprocess.run(["bash", "-c", script], env=full, capture_output=True, text=True, timeout=120, check=False)
+        # A new session has no controlling terminal, like a pod: prompts (psql's \password) read stdin.
+        result = subprocess.run(
+            ["bash", "-c", script], env=full, capture_output=True, text=True, timeout=120, check=False,
+            start_new_session=True, stdin=subprocess.DEVNULL,
+        )
         return ScriptRun(result.returncode, result.stdout, result.stderr)
 
 
@@ -245,20 +250,22 @@ def _one(node: Any) -> Any:
     return node[0] if isinstance(node, list) and len(node) == 1 else node
 
 
+def init_release(stack: Mapping[str, Any], engine: str) -> Mapping[str, Any]:
+    """The ``helm_release`` of ``engine``'s init Job (a hook of charts/database-init)."""
+    releases = [body for body in stack.get("resource", {}).get("helm_release", {}).values() if body["name"] == f"{engine}-init"]
+    assert len(releases) == 1, f"expected one {engine}-init release, found {len(releases)}"
+    return releases[0]
+
+
 def init_job(stack: Mapping[str, Any], engine: str) -> Mapping[str, Any]:
-    """The init Job resource of ``engine`` in a synthesized data stack."""
-    jobs = [
-        body
-        for body in stack.get("resource", {}).get("kubernetes_job_v1", {}).values()
-        if _one(body["metadata"])["name"].startswith(f"{engine}-init-")
-    ]
-    assert len(jobs) == 1, f"expected one {engine} init Job, found {len(jobs)}"
-    return jobs[0]
+    """The init Job of ``engine`` as the chart receives it: ``values.job`` (name, TTL, podSpec…)."""
+    return json.loads(init_release(stack, engine)["values"][0])["job"]
 
 
 def job_container(job: Mapping[str, Any]) -> Mapping[str, Any]:
-    pod = _one(_one(_one(job["spec"])["template"])["spec"])
-    return _one(pod["container"])
+    """The single container of an init Job's pod spec (API shape: camelCase)."""
+    (container,) = job["podSpec"]["spec"]["containers"]
+    return container
 
 
 def init_script(stack: Mapping[str, Any], engine: str) -> str:
@@ -298,3 +305,54 @@ def run_ok(server, script: str, env: Mapping[str, str]):
     result = server.run_script(script, env)
     assert result.returncode == 0, f"init script failed:\n{result.stdout}\n{result.stderr}"
     return result
+
+
+# --- dump sets (layout: data/scripts/dump-common.sh) ----------------------------------------------
+
+
+def latest_set(dumps: Path) -> Path:
+    """The newest complete dump set: what ``DUMP_DIR/latest`` points at."""
+    latest = dumps / "latest"
+    assert latest.is_symlink(), f"no 'latest' link in {dumps}: {sorted(p.name for p in dumps.iterdir())}"
+    target = latest.resolve()
+    assert target.parent == dumps.resolve() and (target / "MANIFEST").is_file(), f"latest -> {target}"
+    return target
+
+
+def manifest(set_dir: Path) -> dict[str, Any]:
+    """MANIFEST of a dump set: header fields, and ``databases`` = {name: (file, tables)}."""
+    fields: dict[str, Any] = {"databases": {}}
+    for line in (set_dir / "MANIFEST").read_text().splitlines():
+        key, *values = line.split(" ")
+        if key == "database":
+            hexname, file, tables = values
+            fields["databases"][bytes.fromhex(hexname).decode()] = (file, int(tables))
+        else:
+            fields[key] = " ".join(values)
+    return fields
+
+
+def leftovers(dumps: Path) -> list[str]:
+    """Partial files or sets a failed dump left behind (there must be none)."""
+    return sorted(str(p.relative_to(dumps)) for p in dumps.rglob("*") if p.name.endswith((".tmp", ".partial")))
+
+
+def shim(server: Server, directory: Path, tool: str, body: str) -> dict[str, str]:
+    """A fake ``tool`` first on PATH (fault injection); returns the PATH to run the script with."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / tool
+    path.write_text(f"#!/bin/bash\n{body}\n")
+    path.chmod(0o755)
+    base = server.client_env.get("PATH", os.environ.get("PATH", "/usr/bin:/bin"))
+    return {"PATH": f"{directory}:{base}"}
+
+
+def drill_script(stack: Mapping[str, Any], engine: str) -> str:
+    """The restore drill of ``engine`` exactly as its CronJob runs it (OpenTofu escapes undone)."""
+    for body in stack.get("resource", {}).get("kubernetes_cron_job_v1", {}).values():
+        if _one(body["metadata"])["name"] == f"{engine}-restore-drill":
+            pod = _one(_one(_one(_one(_one(body["spec"])["job_template"])["spec"])["template"])["spec"])
+            command = _one(pod["container"])["command"]
+            assert command[:2] == ["bash", "-c"], f"{engine} drill: unexpected command {command[:2]}"
+            return from_tofu(command[2])
+    raise AssertionError(f"no {engine}-restore-drill CronJob in the data stack")

@@ -93,6 +93,32 @@ def _substitutions(text: str) -> tuple[str, list[str]]:
     return "".join(out), bodies
 
 
+def _logical_lines(script: str) -> list[str]:
+    """Split at newlines outside quotes (a quoted string may span lines, as SQL in ``-e "…"`` does);
+    comments are dropped here so an apostrophe in one cannot open a quote."""
+    lines, current, quote, i = [], [], None, 0
+    while i < len(script):
+        char = script[i]
+        if quote is None and char == "#" and (not current or current[-1] in " \t;&|("):
+            while i < len(script) and script[i] != "\n":
+                i += 1
+            continue
+        if char == "\\" and quote != "'" and i + 1 < len(script):
+            current.append(script[i : i + 2])
+            i += 2
+            continue
+        if char in "'\"" and quote in (None, char):
+            quote = None if quote else char
+        if char == "\n" and quote is None:
+            lines.append("".join(current))
+            current = []
+        else:
+            current.append(" " if char == "\n" else char)
+        i += 1
+    lines.append("".join(current))
+    return lines
+
+
 def called_commands(script: str, functions: frozenset[str] = frozenset()) -> set[str]:
     """Executables a bash script calls: first words of its simple commands, recursively in ``$( … )``."""
     script = _without_heredoc_bodies(script).replace("\\\n", " ")
@@ -101,7 +127,7 @@ def called_commands(script: str, functions: frozenset[str] = frozenset()) -> set
     found: set[str] = set()
     for body in bodies:
         found |= called_commands(body, frozenset(functions))
-    for line in script.splitlines():
+    for line in _logical_lines(script):
         lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
         lexer.whitespace_split = True
         lexer.commenters = "#"

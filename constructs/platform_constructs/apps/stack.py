@@ -1,8 +1,9 @@
 """``<env>-apps``: every application, each in its own namespace (see README, "Namespaces").
 
 An application is one component class ``App(scope, id, *, config, namespace)`` registered in
-``APP_COMPONENTS``; its switch is ``config.apps.<name>.enabled``. A switched-off app gets no
-namespace and no resources, and the rest still synthesizes.
+``APP_COMPONENTS``; its switch is ``config.apps.<name>.enabled``. A switched-off app keeps only
+its namespace and volumes (``data = "retain"``, the default: ``apps/retention.py``), or nothing
+(``data = "delete"`` / ``"none"``), and the rest still synthesizes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from platform_constructs.apps.analytics import Analytics
 from platform_constructs.apps.n8n import N8n
 from platform_constructs.apps.nextcloud import Nextcloud
 from platform_constructs.apps.registry import Registry
+from platform_constructs.apps.retention import retain_volumes
 from platform_constructs.apps.sentry import Sentry
 from platform_constructs.apps.twenty import Twenty
 from platform_constructs.apps.wordpress import Wordpress
@@ -42,8 +44,10 @@ class AppsStack(KubernetesStack):
     def __init__(self, scope: Construct, *, config: PlatformConfig) -> None:
         super().__init__(scope, config=config)
         for app, component in APP_COMPONENTS.items():
-            if not getattr(config.apps, app).enabled:
-                continue
-            namespace = self.namespace(APP_NAMESPACES[app])
-            if component is not None:
-                component(self, app, config=config, namespace=namespace)
+            settings = getattr(config.apps, app)
+            if settings.enabled:
+                namespace = self.namespace(APP_NAMESPACES[app])
+                if component is not None:
+                    component(self, app, config=config, namespace=namespace)
+            elif settings.data == "retain":
+                retain_volumes(self, app, config=config, namespace=self.namespace(APP_NAMESPACES[app]))

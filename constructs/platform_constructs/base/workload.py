@@ -1,5 +1,6 @@
-"""The hardened workload helper: every Deployment, StatefulSet, Job and CronJob the project
-defines directly gets its pod spec from here.
+"""The hardened workload helper: every Deployment, StatefulSet and CronJob the project defines
+directly gets its pod spec from here, and so do the one-shot Jobs our own charts run as hooks
+(rendered in the API's shape by ``base/native.py``).
 
 Secure defaults (Pod Security Standards "restricted"): non-root, no privilege escalation, all
 capabilities dropped, seccomp RuntimeDefault, read-only root filesystem, no service-account
@@ -21,7 +22,6 @@ from typing import Any
 
 from cdktf_cdktf_provider_kubernetes.cron_job_v1 import CronJobV1, CronJobV1Metadata, CronJobV1Spec
 from cdktf_cdktf_provider_kubernetes.deployment_v1 import DeploymentV1, DeploymentV1Metadata, DeploymentV1Spec
-from cdktf_cdktf_provider_kubernetes.job_v1 import JobV1, JobV1Metadata, JobV1Spec, JobV1Timeouts
 from cdktf_cdktf_provider_kubernetes.stateful_set_v1 import (
     StatefulSetV1,
     StatefulSetV1Metadata,
@@ -86,13 +86,17 @@ class EmptyDir:
 
 @dataclass(frozen=True)
 class ClaimVolume:
-    """An existing PersistentVolumeClaim."""
+    """An existing PersistentVolumeClaim (``read_only``: mounted read-only by every container)."""
 
     name: str
     claim: str
+    read_only: bool = False
 
     def render(self) -> dict[str, Any]:
-        return {"name": self.name, "persistent_volume_claim": {"claim_name": self.claim}}
+        claim: dict[str, Any] = {"claim_name": self.claim}
+        if self.read_only:
+            claim["read_only"] = True
+        return {"name": self.name, "persistent_volume_claim": claim}
 
 
 @dataclass(frozen=True)
@@ -328,47 +332,6 @@ def stateful_set(
         metadata=build(StatefulSetV1Metadata, _metadata(name, namespace, labels)),
         spec=build(StatefulSetV1Spec, spec),
         wait_for_rollout=False,
-    )
-
-
-def job(
-    scope: Construct,
-    id_: str,
-    *,
-    name: str,
-    namespace: str,
-    pod: Pod,
-    ttl_seconds_after_finished: int = 120,
-    backoff_limit: int = 6,
-    component: str | None = None,
-    annotations: Mapping[str, str] | None = None,
-    wait_for_completion: bool = False,
-    timeout: str | None = None,
-) -> JobV1:
-    """A one-shot Job, deleted by Kubernetes ``ttl_seconds_after_finished`` after it ends.
-
-    ``wait_for_completion``: the apply waits for the Job and fails when it fails, for at most
-    ``timeout`` (an OpenTofu duration such as ``"10m"``) on create and on update.
-    """
-    if timeout is not None and not wait_for_completion:
-        raise ValueError(f"Job {name!r}: a timeout only applies with wait_for_completion=True")
-    pod.check_mounts(f"Job {name!r}")
-    labels = workload_labels(name, component)
-    metadata = _metadata(name, namespace, labels)
-    if annotations:
-        metadata["annotations"] = dict(annotations)
-    spec = {
-        "backoff_limit": backoff_limit,
-        "ttl_seconds_after_finished": str(ttl_seconds_after_finished),
-        "template": replace(pod, restart_policy="OnFailure").render(labels),
-    }
-    return JobV1(
-        scope,
-        id_,
-        metadata=build(JobV1Metadata, metadata),
-        spec=build(JobV1Spec, spec),
-        wait_for_completion=wait_for_completion,
-        timeouts=JobV1Timeouts(create=timeout, update=timeout) if timeout else None,
     )
 
 

@@ -16,8 +16,9 @@ from envs import PlatformConfig
 from platform_constructs.base.backup import backup_schedule
 from platform_constructs.base.labels import NAME_LABEL
 from platform_constructs.base.literals import for_tofu
+from platform_constructs.data.catalog import DATA_BACKUP_SCHEDULE, DATA_NAMESPACE
 from platform_constructs.data.engines import EngineSpec
-from platform_constructs.data.shell import script
+from platform_constructs.data.shell import bundle
 
 DUMP_TIMEOUT = "30m"
 
@@ -27,13 +28,13 @@ def dump_hook(spec: EngineSpec) -> dict[str, Any]:
     name = spec.engine.name
     return {
         "name": f"{name}-dump",
-        "includedNamespaces": ["data"],
+        "includedNamespaces": [DATA_NAMESPACE],
         "labelSelector": {"matchLabels": {NAME_LABEL: name}},
         "pre": [
             {
                 "exec": {
                     "container": name,
-                    "command": ["bash", "-c", for_tofu(script(f"{name}-dump.sh"))],
+                    "command": ["bash", "-c", for_tofu(bundle("dump-common.sh", f"{name}-dump.sh"))],
                     # A failed dump fails the backup: better a visible failure than a silent stale dump.
                     "onError": "Fail",
                     "timeout": DUMP_TIMEOUT,
@@ -50,7 +51,7 @@ def data_backup_schedule(
         scope,
         id_,
         config=config,
-        name=f"{namespace}-daily",
+        name=DATA_BACKUP_SCHEDULE if namespace == DATA_NAMESPACE else f"{namespace}-daily",
         namespaces=[namespace],
         hooks=[dump_hook(spec) for spec in engines],
     )

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from envs import PlatformConfig
 
 DATA_NAMESPACE = "data"
+DATA_BACKUP_SCHEDULE = f"{DATA_NAMESPACE}-daily"
+"""Velero schedule of namespace data; its pre-backup hooks write the database dumps."""
+RESTORE_DRILL_SUFFIX = "restore-drill"
+"""The restore drill CronJobs are ``<engine>-restore-drill`` in namespace data (``data/drill.py``)."""
 
 # Database and user names: plain lowercase SQL identifiers. The init scripts quote them anyway
 # (format('%I') / backticks); this keeps them readable and valid on both engines.

@@ -1,10 +1,12 @@
 """The two shared database engines: one StatefulSet, one PVC, one Service and one root Secret each.
 
 Official images (``postgres``, ``mariadb``) run as their built-in uid 999 with a read-only root
-filesystem: only the data PVC and two emptyDirs (socket/pid directory, ``/tmp``) are writable, plus
-Postgres' memory-backed ``/dev/shm`` (sized: parallel query needs more than the runtime's 64 MiB).
-The data directory lives in a sub-folder of the PVC so the PVC root can also hold ``dumps/``
-(the Velero pre-backup dumps, see ``backups.py``) and the ``lost+found`` of a fresh block volume.
+filesystem: only the data PVC, the dumps PVC and two emptyDirs (socket/pid directory, ``/tmp``) are
+writable, plus Postgres' memory-backed ``/dev/shm`` (sized: parallel query needs more than the
+runtime's 64 MiB). The data directory lives in a sub-folder of the PVC (a fresh block volume has
+``lost+found`` at its root). The Velero pre-backup dumps (``backups.py``) go to a second PVC,
+``<engine>-dumps``, mounted at ``/dumps``: a dump that runs out of space fails on its own volume and
+never fills the one the server writes to.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from envs.sections.data import EngineConfig
 from platform_constructs.base.labels import COMPONENT_LABEL, NAME_LABEL, workload_labels
 from platform_constructs.base.network import allow_from_namespaces
 from platform_constructs.base.stack import LayerStack
+from platform_constructs.base.storage import block_pvc
 from platform_constructs.base.structs import build
-from platform_constructs.base.workload import Container, EmptyDir, Pod, Probe, SecretEnv, stateful_set
+from platform_constructs.base.workload import ClaimVolume, Container, EmptyDir, Pod, Probe, SecretEnv, stateful_set
 from platform_constructs.data.catalog import MARIADB, POSTGRES, Engine, enabled_databases
 from platform_constructs.versions import IMAGES
 
@@ -32,6 +35,8 @@ from platform_constructs.versions import IMAGES
 DB_UID = "999"
 COMPONENT = "database"
 DATA_VOLUME = "data"
+DUMPS_VOLUME = "dumps"
+DUMP_DIR = "/dumps"
 ROOT_SECRET_KEY = "password"  # noqa: S105 (a key name, not a value)
 POSTGRES_SHM_SIZE = "256Mi"
 
@@ -61,7 +66,11 @@ class EngineSpec:
 
     @property
     def dump_dir(self) -> str:
-        return f"{self.mount_path}/dumps"
+        return DUMP_DIR
+
+    @property
+    def dumps_claim(self) -> str:
+        return f"{self.engine.name}-dumps"
 
 
 def engine_spec(engine: Engine, settings: EngineConfig) -> EngineSpec:
@@ -73,7 +82,7 @@ def engine_spec(engine: Engine, settings: EngineConfig) -> EngineSpec:
             root_password_env="POSTGRES_PASSWORD",  # noqa: S106 (names, not values)
             root_password_variable="postgres_root_password",  # noqa: S106
             # PG <= 17 image layout; PGDATA one level down avoids lost+found in the data directory.
-            env={"PGDATA": "/var/lib/postgresql/data/pgdata", "DUMP_DIR": "/var/lib/postgresql/data/dumps"},
+            env={"PGDATA": "/var/lib/postgresql/data/pgdata"},
             writable={"run": "/var/run/postgresql", "tmp": "/tmp"},
             # Parallel query allocates dynamic shared memory in /dev/shm; the runtime's default is 64 MiB
             # ("could not resize shared memory segment"). Counted in the memory limit while used.
@@ -91,7 +100,7 @@ def engine_spec(engine: Engine, settings: EngineConfig) -> EngineSpec:
             root_password_env="MARIADB_ROOT_PASSWORD",  # noqa: S106 (names, not values)
             root_password_variable="mariadb_root_password",  # noqa: S106
             # Runs mariadb-upgrade after an image bump (it keeps a backup of the system tables).
-            env={"MARIADB_AUTO_UPGRADE": "1", "DUMP_DIR": "/var/lib/mysql/dumps"},
+            env={"MARIADB_AUTO_UPGRADE": "1"},
             writable={"run": "/run/mysqld", "tmp": "/tmp"},
             args=("--datadir=/var/lib/mysql/data", f"--max-connections={settings.max_connections}"),
             # TCP as root (the first-boot server skips networking); the password never enters argv.
@@ -154,17 +163,26 @@ class DatabaseEngine(Construct):
             cpu_request=settings.cpu_request,
             ports={name: engine.port},
             args=list(spec.args) or None,
-            env=dict(spec.env),
+            # DUMP_DIR / DUMP_KEEP: read by the dump hook, which Velero runs in this container.
+            env={**spec.env, "DUMP_DIR": spec.dump_dir, "DUMP_KEEP": str(settings.dump_generations)},
             secret_env={spec.root_password_env: SecretEnv(spec.root_secret, ROOT_SECRET_KEY)},
-            mounts={DATA_VOLUME: spec.mount_path, **spec.writable, **{vol: path for vol, (path, _) in spec.memory.items()}},
+            mounts={
+                DATA_VOLUME: spec.mount_path, DUMPS_VOLUME: spec.dump_dir, **spec.writable,
+                **{vol: path for vol, (path, _) in spec.memory.items()},
+            },
             readiness=probe,
             # First boot (initdb, or mariadb-upgrade after a bump) can take minutes: be patient.
             liveness=Probe(command=spec.probe_command, initial_delay_seconds=60, period_seconds=20, failure_threshold=6),
             run_as_user=DB_UID,
         )
+        self.dumps_pvc = block_pvc(
+            self, "dumps", config=config, name=spec.dumps_claim, namespace=namespace,
+            size=settings.dumps_storage or settings.storage, app=name,
+        )
         pod = Pod(
             containers=[container],
-            volumes=[EmptyDir(vol, "256Mi") for vol in sorted(spec.writable)]
+            volumes=[ClaimVolume(DUMPS_VOLUME, spec.dumps_claim)]
+            + [EmptyDir(vol, "256Mi") for vol in sorted(spec.writable)]
             + [EmptyDir(vol, size, medium="Memory") for vol, (_, size) in sorted(spec.memory.items())],
             run_as_user=DB_UID,
             run_as_group=DB_UID,
@@ -182,6 +200,7 @@ class DatabaseEngine(Construct):
         )
         # The data itself: OpenTofu must never plan its destruction (remove this line on purpose first).
         self.stateful_set.add_override("lifecycle.prevent_destroy", True)
+        self.stateful_set.depends_on = [self.dumps_pvc.fqn]
 
         # Only namespaces of enabled apps that declared a database on this engine may connect.
         app_namespaces = sorted({db.namespace for db in enabled_databases(config, engine)})

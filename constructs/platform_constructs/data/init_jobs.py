@@ -3,23 +3,33 @@
 One Job per engine runs ``scripts/<engine>-init.sh`` (see the script headers for the SQL
 guarantees: create if missing, converge owner/privileges/password, never drop).
 
-Re-creation only when inputs change, with kubernetes provider 2.38:
-* A Job's pod template is immutable, so the Job is *named* by a hash of everything it runs
-  (script, image, app list, Secret references): ``postgres-init-1a2b3c4d``. The same inputs give
-  the same name and the same resource, byte for byte; a changed input gives a new name, which
-  the provider can only satisfy by replacing the Job.
-* Passwords are not part of that name (no secret material leaks into cluster object names).
-  A ``terraform_data`` holds ``sha256()`` of each app password (in the encrypted state only) and
-  the Job has ``lifecycle.replace_triggered_by`` on it: a password change re-runs the Job.
-* ``wait_for_completion = true``: the apply waits for the Job and fails if the Job fails
-  (the original setup never noticed failures).
-* The TTL trap: 120 s after it finishes, Kubernetes deletes the Job. Provider 2.38 then reads
-  it as gone (``resourceKubernetesJobV1Read`` clears the ID on NotFound; the 2.34.0 special case
-  for TTL 0, hashicorp/terraform-provider-kubernetes#2596, was reverted in #2650), so the next
-  plan proposes to create the *same* Job again. That re-run is harmless by design (the brief:
-  "si recréés, n'ajoutent que le manquant"): the scripts converge and change nothing when
-  nothing is missing. It is the only plan noise this layer produces; the operator sees
-  ``+ kubernetes_job_v1 … (<engine>-init-<same hash>)``, never a replacement of anything else.
+Plan noise (finding 6 of issue 17) and how this design removes it: a ``kubernetes_job_v1`` is
+state that Kubernetes deletes 120 s after the Job ends (TTL, the brief), so every later plan
+proposed to create it again and ``tofu plan -detailed-exitcode`` never reported "no changes".
+The Job now ships as a **Helm hook** of a small chart of ours (``charts/database-init``), one
+``helm_release`` ``<engine>-init`` per engine; the state tracks the release, not the Job:
+
+* hashicorp/terraform-provider-helm v3.1.1, ``helm/resource_helm_release.go``: ``Read`` rebuilds
+  the state from the release record (``getRelease`` → ``setReleaseAttributes``) and looks at live
+  objects only with the ``manifest`` experiment, which we never enable; ``ModifyPlan`` plans an
+  upgrade only when chart, repository, version, values, set, set_sensitive or set_list differ
+  (``recomputeMetadata``), or when the release status is not ``deployed``. A TTL-deleted hook Job
+  is none of these: the second plan after an apply is empty.
+* Helm v3.18.4 (what that provider embeds, go.mod), ``pkg/action/hooks.go`` ``execHook``: a
+  post-install/post-upgrade hook is created after the release's resources and **waited for**
+  (``WatchUntilReady`` → ``pkg/kube/client.go`` ``waitForJob``: ``JobFailed`` is an error), whatever
+  ``wait_for_jobs`` says; a failed hook fails the install/upgrade (status ``failed``), so the apply
+  fails, and the next plan proposes the upgrade again (status ``failed`` → ``deployed``).
+  ``before-hook-creation`` deletes a previous Job of the same name first. Hooks are not part of
+  the release manifest, so nothing keeps track of the Job after its TTL.
+* Re-run only on change: the release upgrades when its values change. They hold the whole Job
+  (the hardened pod spec: script, image, app list, Secret references; its name
+  ``<engine>-init-<hash of that pod>``) and, as ``set_sensitive``, a digest of the app passwords:
+  a password change re-runs the Job, and neither the passwords nor their digest appear in plan
+  output or in object names. A change of the chart's own files changes its asset path (a content
+  hash), which changes ``chart``.
+* The pod spec comes from the hardened workload helper (``base/workload.py``), converted to the
+  API's shape by ``base/native.py``; ``posture.py`` checks it in the chart values like any Job.
 """
 
 from __future__ import annotations
@@ -27,24 +37,35 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
-from cdktf import DataResource, Fn, TerraformResourceLifecycle
-from cdktf_cdktf_provider_kubernetes.job_v1 import JobV1
+from cdktf import AssetType, Fn, TerraformAsset
+from cdktf_cdktf_provider_helm.release import Release
 from cdktf_cdktf_provider_kubernetes.secret_v1 import SecretV1, SecretV1Metadata
 from constructs import Construct
 
 from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.literals import for_tofu
+from platform_constructs.base.native import native_pod_spec
 from platform_constructs.base.network import allow_from_apps, allow_to_service
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
-from platform_constructs.base.workload import Container, EmptyDir, Pod, SecretEnv, job
+from platform_constructs.base.workload import Container, EmptyDir, Pod, SecretEnv
 from platform_constructs.data.catalog import DATA_NAMESPACE, POSTGRES, AppDatabase
 from platform_constructs.data.engines import DB_UID, ROOT_SECRET_KEY, DatabaseEngine
 from platform_constructs.data.shell import script
 
 INIT_TTL_SECONDS = 120
+INIT_BACKOFF_LIMIT = 6
+INIT_DEADLINE_SECONDS = 540
+RELEASE_TIMEOUT_SECONDS = 600
+"""Helm waits this long for the hook; the Job's own deadline is shorter, so it fails first, clearly."""
 COMPONENT = "database-init"
+CHART_DIR = Path(__file__).resolve().parent / "charts" / "database-init"
+CHART_VERSION = "0.1.0"
+"""Must equal ``version`` in the chart's Chart.yaml (a test checks it)."""
 
 
 def password_env(db: AppDatabase) -> str:
@@ -55,6 +76,11 @@ def password_env(db: AppDatabase) -> str:
 def init_entries(databases: Sequence[AppDatabase]) -> str:
     """``INIT_DATABASES`` value: ``<database>:<user>:<password env var>`` per app, sorted."""
     return " ".join(f"{db.database}:{db.user}:{password_env(db)}" for db in sorted(databases, key=lambda d: d.app))
+
+
+def passwords_digest(passwords: dict[str, str], databases: Sequence[AppDatabase]) -> str:
+    """sha256 over every app password (tokens of sensitive variables, resolved by OpenTofu)."""
+    return Fn.sha256(Fn.join("\n", [Fn.sha256(passwords[db.app]) for db in databases]))
 
 
 def inputs_hash(pod: Pod) -> str:
@@ -125,30 +151,33 @@ class DatabaseInitJob(Construct):
             run_as_group=DB_UID,
         )
         self.job_name = f"{name}-init-{inputs_hash(pod)}"
-
-        # Password changes re-run the Job without putting anything secret into its name.
-        self.trigger = DataResource(
+        labels = workload_labels(self.job_name, COMPONENT)
+        job_values: dict[str, Any] = {
+            "name": self.job_name,
+            "labels": labels,
+            "backoffLimit": INIT_BACKOFF_LIMIT,
+            "activeDeadlineSeconds": INIT_DEADLINE_SECONDS,
+            "ttlSecondsAfterFinished": INIT_TTL_SECONDS,
+            "podSpec": native_pod_spec(replace(pod, restart_policy="OnFailure"), labels, what=f"Job {self.job_name!r}"),
+        }
+        chart = TerraformAsset(self, "chart", path=str(CHART_DIR), type=AssetType.DIRECTORY)
+        self.release = Release(
             self,
-            "inputs",
-            input={
-                "job": self.job_name,
-                "passwords": {db.app: Fn.sha256(passwords[db.app]) for db in databases},
-            },
-        )
-        self.job: JobV1 = job(
-            self,
-            "job",
-            name=self.job_name,
+            "release",
+            name=f"{name}-init",
+            chart=chart.path,
+            version=CHART_VERSION,
             namespace=namespace,
-            pod=pod,
-            ttl_seconds_after_finished=INIT_TTL_SECONDS,
-            backoff_limit=6,
-            component=COMPONENT,
-            wait_for_completion=True,
-            timeout="10m",
+            values=[json.dumps({"job": job_values}, sort_keys=True)],
+            # A password change re-runs the hook; the digest stays out of plan output and names.
+            set_sensitive=[{"name": "passwordsDigest", "value": passwords_digest(passwords, databases)}],
+            wait=True,
+            timeout=RELEASE_TIMEOUT_SECONDS,
+            max_history=5,
+            depends_on=[self.secret, engine.root_secret, engine.stateful_set, engine.service],
         )
-        self.job.lifecycle = TerraformResourceLifecycle(replace_triggered_by=[self.trigger])
-        self.job.depends_on = [self.secret.fqn, engine.root_secret.fqn, engine.stateful_set.fqn, engine.service.fqn]
+        # A readable, stable address: the waiver in waivers.py names it.
+        self.release.override_logical_id(f"{name}_init")
 
         # The Job (and nothing else in data) may reach its engine.
         allow_to_service(

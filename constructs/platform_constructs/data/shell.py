@@ -18,3 +18,12 @@ SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 def script(name: str) -> str:
     """Text of ``scripts/<name>`` (e.g. ``postgres-init.sh``)."""
     return (SCRIPTS_DIR / name).read_text(encoding="utf-8")
+
+
+def bundle(*names: str) -> str:
+    """One self-contained script: ``scripts/<names>`` in order (shared functions first).
+
+    A Velero exec hook or a container command is a single ``bash -c`` text, with no file to
+    ``source``; each part is still a plain file that can be read and linted on its own.
+    """
+    return "\n".join(script(name) for name in names)

@@ -11,12 +11,44 @@ from __future__ import annotations
 from typing import Any
 
 from envs import PlatformConfig
+from platform_constructs.data.catalog import DATA_BACKUP_SCHEDULE, DATA_NAMESPACE, RESTORE_DRILL_SUFFIX
 
 BACKUP_MAX_AGE_HOURS = 26
 """Daily schedule + 2 h of slack: a backup older than this means last night's run failed."""
 PVC_FULL_RATIO = 0.80
+DUMP_MAX_AGE_HOURS = 25
+"""The database dumps are written by the pre-backup hooks of the daily data schedule: a dump set
+older than a day and an hour means last night's dump did not happen (or did not complete)."""
+DRILL_MAX_AGE_HOURS = 26
+"""The restore drill runs daily: no success for this long means it fails or no longer runs."""
 CERT_MIN_DAYS = 14
 """cert-manager renews at 2/3 of a 90-day lifetime (30 days left): under 14 days, renewal is stuck."""
+
+# Metric names the rules rely on, as the pinned exporters define them (a test checks every name
+# used in an expression is listed here):
+# * Velero v1.18.1, pkg/metrics/metrics.go: counters backup_partial_failure_total and
+#   backup_failure_total (label schedule; incremented by pkg/controller/backup_finalizer_controller.go
+#   and backup_controller.go when a backup ends PartiallyFailed / Failed), gauges backup_items_errors
+#   (errors of the schedule's last backup) and backup_last_status (1 success, 0 failure),
+#   backup_last_successful_timestamp; namespace "velero". A pre-hook with onError: Fail that fails
+#   logs an error (internal/hook/item_hook_handler.go), so its backup ends PartiallyFailed with errors > 0:
+#   Velero has no hook metric of its own.
+# * kube-state-metrics internal/store/cronjob.go (v2.5.0 and later): kube_cronjob_info,
+#   kube_cronjob_status_last_schedule_time, kube_cronjob_status_last_successful_time (labels
+#   namespace, cronjob).
+VELERO_METRICS = frozenset({
+    "velero_backup_partial_failure_total",
+    "velero_backup_failure_total",
+    "velero_backup_items_errors",
+    "velero_backup_last_status",
+    "velero_backup_last_successful_timestamp",
+})
+KUBE_STATE_METRICS = frozenset({
+    "kube_cronjob_info",
+    "kube_cronjob_status_last_schedule_time",
+    "kube_cronjob_status_last_successful_time",
+    "kube_pod_container_status_waiting_reason",
+})
 
 # Secrets Alertmanager reads as files: Secret RECEIVER_SECRET mounted at /etc/alertmanager/secrets/<name>/.
 RECEIVER_SECRET = "alertmanager-receiver"  # noqa: S105 - a Secret object name, not a value
@@ -44,6 +76,7 @@ def _rule(alert: str, expr: str, for_: str, severity: str, summary: str, descrip
 def platform_rules(config: PlatformConfig) -> dict[str, Any]:
     """``additionalPrometheusRulesMap`` value: one PrometheusRule named ``platform``."""
     backup_seconds = BACKUP_MAX_AGE_HOURS * 3600
+    drill = f'{{namespace="{DATA_NAMESPACE}", cronjob=~".+-{RESTORE_DRILL_SUFFIX}"}}'
     cert_seconds = CERT_MIN_DAYS * 86400
     groups: list[dict[str, Any]] = [
         {
@@ -60,6 +93,25 @@ def platform_rules(config: PlatformConfig) -> dict[str, Any]:
                     "velero backup logs <name>.",
                 ),
                 _rule(
+                    "VeleroBackupPartiallyFailed",
+                    f"increase(velero_backup_partial_failure_total{{schedule!=\"\"}}[{BACKUP_MAX_AGE_HOURS}h]) > 0 "
+                    "and on (schedule) velero_backup_last_status{schedule!=\"\"} == 0",
+                    "5m",
+                    "critical",
+                    "Velero schedule {{ $labels.schedule }}: the last backup is PartiallyFailed",
+                    "Some items (volumes, hooks) were not backed up. Check: velero backup describe <name> --details "
+                    "(Errors, HooksFailed); velero backup logs <name> | grep error.",
+                ),
+                _rule(
+                    "VeleroBackupFailed",
+                    f"increase(velero_backup_failure_total{{schedule!=\"\"}}[{BACKUP_MAX_AGE_HOURS}h]) > 0 "
+                    "and on (schedule) velero_backup_last_status{schedule!=\"\"} == 0",
+                    "5m",
+                    "critical",
+                    "Velero schedule {{ $labels.schedule }}: the last backup Failed",
+                    "Nothing of it is usable. Check: velero backup describe <name>; velero backup-location get.",
+                ),
+                _rule(
                     "VeleroBackupMetricsMissing",
                     "absent(velero_backup_last_successful_timestamp)",
                     f"{BACKUP_MAX_AGE_HOURS}h",
@@ -67,6 +119,65 @@ def platform_rules(config: PlatformConfig) -> dict[str, Any]:
                     "No Velero backup has ever succeeded, or Velero is not scraped",
                     "velero_backup_last_successful_timestamp is absent. Check the velero pod in namespace infra "
                     "and the Prometheus target 'podMonitor/metrics/velero'.",
+                ),
+            ],
+        },
+        {
+            "name": "platform.databases",
+            "rules": [
+                _rule(
+                    "DatabaseDumpHookFailed",
+                    f'velero_backup_items_errors{{schedule="{DATA_BACKUP_SCHEDULE}"}} > 0',
+                    "5m",
+                    "critical",
+                    f"The last {DATA_BACKUP_SCHEDULE} backup logged {{{{ $value }}}} errors: a database dump hook failed",
+                    f"The dump hooks exit non-zero on any failure (listing, dump, read-back, space). Check: velero backup "
+                    f"describe <last {DATA_BACKUP_SCHEDULE}-...> --details (HooksFailed), then the hook output in "
+                    "velero backup logs <name> | grep -i dump.",
+                ),
+                _rule(
+                    "DatabaseDumpsTooOld",
+                    f'time() - max(velero_backup_last_successful_timestamp{{schedule="{DATA_BACKUP_SCHEDULE}"}}) '
+                    f"> {DUMP_MAX_AGE_HOURS * 3600}",
+                    "15m",
+                    "critical",
+                    f"The newest complete database dumps are older than {DUMP_MAX_AGE_HOURS}h",
+                    f"A {DATA_BACKUP_SCHEDULE} backup completes only when both dump hooks succeeded. "
+                    "Check: velero -n infra backup get; kubectl -n data exec postgres-0 -- ls -l /dumps.",
+                ),
+                _rule(
+                    "DatabaseDumpsNeverCompleted",
+                    f'absent(velero_backup_last_successful_timestamp{{schedule="{DATA_BACKUP_SCHEDULE}"}})',
+                    f"{BACKUP_MAX_AGE_HOURS}h",
+                    "critical",
+                    f"No {DATA_BACKUP_SCHEDULE} backup has ever completed: there is no database dump",
+                    "Check the Schedule in namespace infra and the dump hooks (docs/runbooks/restore.md).",
+                ),
+                _rule(
+                    "RestoreDrillFailed",
+                    f"kube_cronjob_status_last_schedule_time{drill} > kube_cronjob_status_last_successful_time{drill}",
+                    "1h",
+                    "critical",
+                    "Restore drill {{ $labels.cronjob }}: the last scheduled drill did not succeed",
+                    "The newest dumps did not restore into a scratch server, or failed a check (freshness, accounts, "
+                    "tables, canary). Check: kubectl -n data logs job/<last {{ $labels.cronjob }}-...>; "
+                    "docs/runbooks/restore.md, section 4.",
+                ),
+                _rule(
+                    "RestoreDrillOverdue",
+                    f"time() - kube_cronjob_status_last_successful_time{drill} > {DRILL_MAX_AGE_HOURS * 3600}",
+                    "15m",
+                    "critical",
+                    f"Restore drill {{{{ $labels.cronjob }}}}: no successful drill for more than {DRILL_MAX_AGE_HOURS}h",
+                    "The drill fails, is suspended or no longer scheduled. Run it now: make drill.",
+                ),
+                _rule(
+                    "RestoreDrillNeverSucceeded",
+                    f"kube_cronjob_info{drill} unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{drill}",
+                    f"{DRILL_MAX_AGE_HOURS}h",
+                    "critical",
+                    "Restore drill {{ $labels.cronjob }} has never succeeded",
+                    "No backup of this engine has been proven restorable yet. Run it now: make drill.",
                 ),
             ],
         },

@@ -1,18 +1,30 @@
 #!/bin/bash
 # MariaDB init Job: for each app, create its database (utf8mb4) and user when missing, grant the
-# user all privileges on its database, and change the password only when the app cannot log in
-# with the one it was given. Never drops anything, so a re-run only adds what is missing.
+# user all privileges on its database, and change the password only when the stored one differs.
+# Never drops anything, so a re-run only adds what is missing.
 #
 # Input (environment):
 #   DB_HOST, DB_PORT  the server; MYSQL_PWD  the root password (read by the client, never in argv)
 #   INIT_DATABASES    "<database>:<user>:<name of the env var holding the password> ..."
 #   <that env var>    the app user's password (from a Secret)
-# Values reach SQL only hex-encoded (digits and a-f, nothing to inject) into user variables;
-# statements are built server-side with QUOTE() and run as prepared statements.
+# The app password never reaches the server: the script computes its mysql_native_password hash
+# ("*" + SHA1(SHA1(password)), what PHP's mysqlnd - WordPress - authenticates with) using
+# sha1sum, and sends IDENTIFIED BY PASSWORD '<hash>': the process list and the general log show
+# the hash only. The hash is unsalted, so comparing it with the stored one tells whether anything
+# must change; CREATE USER IF NOT EXISTS and an ALTER to the same hash make concurrent runs
+# converge without errors. Names reach SQL hex-encoded and are quoted server-side (QUOTE()).
 set -euo pipefail
 
 client() { mariadb --protocol=TCP -h "${DB_HOST}" -P "${DB_PORT}" --default-character-set=utf8mb4 "$@"; }
 hex() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
+# native_hash PASSWORD: "*" + upper(hex(sha1(sha1(password)))); printf is a builtin (no argv).
+native_hash() {
+  local first second escaped="" i
+  first=$(printf '%s' "$1" | sha1sum)
+  for ((i = 0; i < 40; i += 2)); do escaped+="\\x${first:i:2}"; done
+  second=$(printf '%b' "${escaped}" | sha1sum)
+  printf '*%s' "${second:0:40}" | tr 'a-f' 'A-F'
+}
 
 attempts=0
 until client -u root -e 'SELECT 1' >/dev/null 2>&1; do
@@ -25,17 +37,13 @@ done
 for entry in ${INIT_DATABASES}; do
   IFS=: read -r app_db app_user password_var <<<"${entry}"
   app_password="${!password_var:?${password_var} is not set}"
-  # Login probe: if the app already logs in with this password, leave the account alone.
-  if MYSQL_PWD="${app_password}" client -u "${app_user}" -e 'SELECT 1' >/dev/null 2>&1; then
-    password_ok=1
-  else
-    password_ok=0
-  fi
+  password_hash=$(native_hash "${app_password}")
+  [[ ${password_hash} =~ ^\*[0-9A-F]{40}$ ]] || { echo "could not hash the password of ${app_user}" >&2; exit 1; }
   echo "database ${app_db} / user ${app_user}"
   {
     printf "SET @db = CONVERT(UNHEX('%s') USING utf8mb4), @user = CONVERT(UNHEX('%s') USING utf8mb4),\n" \
       "$(hex "${app_db}")" "$(hex "${app_user}")"
-    printf "    @pw = CONVERT(UNHEX('%s') USING utf8mb4), @pw_ok = %d;\n" "$(hex "${app_password}")" "${password_ok}"
+    printf "    @hash = '%s';\n" "${password_hash}"
     cat <<'SQL'
 SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION';
 SET @db_id = CONCAT('`', REPLACE(@db, '`', '``'), '`');
@@ -44,11 +52,13 @@ SET @account = CONCAT(QUOTE(@user), '@''%''');
 SET @stmt = CONCAT('CREATE DATABASE IF NOT EXISTS ', @db_id, ' CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
 PREPARE s FROM @stmt; EXECUTE s; DEALLOCATE PREPARE s;
 
-SET @exists = (SELECT COUNT(*) FROM mysql.user WHERE User = @user AND Host = '%');
-SET @stmt = IF(@exists > 0 AND @pw_ok = 0, CONCAT('ALTER USER ', @account, ' IDENTIFIED BY ', QUOTE(@pw)), 'DO 0');
+SET @stmt = CONCAT('CREATE USER IF NOT EXISTS ', @account, ' IDENTIFIED BY PASSWORD ', QUOTE(@hash));
 PREPARE s FROM @stmt; EXECUTE s; DEALLOCATE PREPARE s;
 
-SET @stmt = IF(@exists = 0, CONCAT('CREATE USER ', @account, ' IDENTIFIED BY ', QUOTE(@pw)), 'DO 0');
+SET @current = (SELECT CONCAT(JSON_VALUE(Priv, '$.plugin'), ' ', JSON_VALUE(Priv, '$.authentication_string'))
+                  FROM mysql.global_priv WHERE User = @user AND Host = '%');
+SET @stmt = IF(@current <=> CONCAT('mysql_native_password ', @hash), 'DO 0',
+               CONCAT('ALTER USER ', @account, ' IDENTIFIED BY PASSWORD ', QUOTE(@hash)));
 PREPARE s FROM @stmt; EXECUTE s; DEALLOCATE PREPARE s;
 
 SET @stmt = CONCAT('GRANT ALL PRIVILEGES ON ', @db_id, '.* TO ', @account);

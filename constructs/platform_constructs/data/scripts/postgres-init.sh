@@ -7,8 +7,11 @@
 # Input (environment; libpq reads PGHOST/PGPORT/PGUSER/PGPASSWORD for the superuser):
 #   INIT_DATABASES  "<database>:<user>:<name of the env var holding the password> ..."
 #   <that env var>  the app user's password (from a Secret)
-# Values reach SQL only as psql variables (\getenv) quoted server-side by format(%I, %L):
-# nothing is ever spliced into SQL text by the shell.
+# The app password never reaches the server as text: psql's \password reads it from stdin (a pod
+# has no terminal) and sends only the SCRAM-SHA-256 verifier it computes client-side (libpq
+# PQencryptPasswordConn), so pg_stat_activity and the server log show a verifier, never the
+# password. Names reach SQL only as psql variables (\getenv) quoted server-side by format(%I).
+# Concurrent runs take turns on an advisory lock: they converge without "already exists" errors.
 set -euo pipefail
 export PGDATABASE=postgres PGCONNECT_TIMEOUT=5
 
@@ -22,26 +25,34 @@ done
 
 for entry in ${INIT_DATABASES}; do
   IFS=: read -r app_db app_user password_var <<<"${entry}"
-  export APP_DB="${app_db}" APP_USER="${app_user}" APP_PASSWORD="${!password_var:?${password_var} is not set}"
-  # Login probe: if the app already logs in with this password, leave its stored hash alone.
-  if PGUSER="${app_user}" PGPASSWORD="${APP_PASSWORD}" psql -X -w -tAc 'SELECT 1' >/dev/null 2>&1; then
+  app_password="${!password_var:?${password_var} is not set}"
+  case ${app_password} in
+    *$'\n'* | *$'\r'*) echo "the password in ${password_var} contains a line break: not supported" >&2; exit 1 ;;
+  esac
+  export APP_DB="${app_db}" APP_USER="${app_user}"
+  # Login probe (SCRAM: the password itself is never sent): if the app logs in, keep its verifier.
+  if PGUSER="${app_user}" PGPASSWORD="${app_password}" psql -X -w -tAc 'SELECT 1' >/dev/null 2>&1; then
     export APP_PASSWORD_OK=true
   else
     export APP_PASSWORD_OK=false
   fi
   echo "database ${app_db} / user ${app_user}"
-  psql -X -v ON_ERROR_STOP=1 <<'SQL'
+  # stdin: the password twice, for \password (printf is a builtin: the password is in no argv).
+  printf '%s\n%s\n' "${app_password}" "${app_password}" | psql -X -v ON_ERROR_STOP=1 -f /dev/fd/3 3<<'SQL'
 \getenv app_db APP_DB
 \getenv app_user APP_USER
-\getenv app_pw APP_PASSWORD
 \getenv pw_ok APP_PASSWORD_OK
+SET password_encryption TO 'scram-sha-256';
+SELECT pg_advisory_lock(hashtext('platform database init')) AS locked \gset
+SELECT format('CREATE ROLE %I LOGIN', :'app_user')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'app_user') \gexec
+SELECT format('ALTER ROLE %I LOGIN', :'app_user')
+  FROM pg_roles WHERE rolname = :'app_user' AND NOT rolcanlogin \gexec
 \if :pw_ok
 \else
-SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', :'app_user', :'app_pw')
- WHERE EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'app_user') \gexec
+\password :"app_user"
+\echo password of :app_user set (SCRAM verifier computed client-side)
 \endif
-SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'app_user', :'app_pw')
- WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'app_user') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', :'app_db', :'app_user')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'app_db') \gexec
 SELECT format('ALTER DATABASE %I OWNER TO %I', :'app_db', :'app_user')
@@ -50,6 +61,7 @@ SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'app_db')
   FROM pg_database WHERE datname = :'app_db' AND (datacl IS NULL OR EXISTS (
     SELECT 1 FROM aclexplode(datacl) AS acl WHERE acl.grantee = 0)) \gexec
 \connect :"app_db"
+SELECT pg_advisory_lock(hashtext('platform database init')) AS locked \gset
 SELECT format('ALTER SCHEMA public OWNER TO %I', :'app_user')
   FROM pg_namespace WHERE nspname = 'public' AND pg_get_userbyid(nspowner) <> :'app_user' \gexec
 SQL
