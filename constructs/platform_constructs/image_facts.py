@@ -42,6 +42,17 @@ class Write:
     """The image refuses the root of a fresh block volume (``lost+found``): the path must sit below its mount."""
     memory_at_least: str | None = None
     """Must be a memory-backed volume of at least this size, even on a writable root (e.g. ``/dev/shm``)."""
+    only_if_set: bool = False
+    """A ``$VAR`` path written only by the commands that set VAR (they refuse to start without it, e.g. the
+    restore drill's ``$SCRATCH_DIR``): checked where the container sets VAR, skipped where it does not."""
+
+
+@dataclass(frozen=True)
+class Tools:
+    """Executables of the image our commands call, with the source that shows they are in it."""
+
+    names: frozenset[str]
+    source: Source
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,12 @@ class ImageFacts:
     """What it writes when our ``command`` replaces its entrypoint with a client script (init Jobs); None: ``writes``."""
     privileged_port_sysctl: bool = False
     """Listens below 1024 as non-root: the pod needs ``net.ipv4.ip_unprivileged_port_start`` at most that port."""
+    more_tools: tuple[Tools, ...] = ()
+    """Further executables, each group with its own source (base-image packages, the image's entrypoint)."""
+
+    @property
+    def all_tools(self) -> frozenset[str]:
+        return self.tools.union(*(group.names for group in self.more_tools))
 
 
 # --- sources read -------------------------------------------------------------------------------
@@ -78,6 +95,49 @@ _PG = Source("docker-library/postgres", "17/bookworm/Dockerfile", "6edb0a8c (17.
 _PG_ENTRY = Source("docker-library/postgres", "17/bookworm/docker-entrypoint.sh", "6edb0a8c")
 _MARIADB = Source(
     "docker-library/mariadb", "11.8/Dockerfile (groupadd --gid 999 / useradd --uid 999; repo-info layer history)", "11.8.9"
+)
+_MARIADB_DOCKER = "MariaDB/mariadb-docker"  # the source docker-library builds the mariadb image from
+_MARIADB_REF = "stored copy 1b6429b (11.8.8; 11.8.9 bumps MARIADB_VERSION only)"
+# The restore drill (data/scripts/*-drill.sh) starts a scratch server in the pod: every path it and the
+# server write is below SCRATCH_DIR (data dir, socket and lock file, pid file, logs), plus /dev/shm
+# (PostgreSQL dynamic shared memory, the runtime's tmpfs) and, for MariaDB, /tmp (mariadbd's tmpdir:
+# internal temporary tables). Observed with strace -f over tests/data/test_restore_drill.py (the drill
+# as synthesized, on Debian's PostgreSQL 15.18 and MariaDB 10.11.19, HOME unwritable): no other write.
+_DRILL_PG = Source(
+    "postgres/postgres",
+    "initdb --pgdata, pg_ctl --log, unix_socket_directories (the socket and its .s.PGSQL.<port>.lock: "
+    "doc/src/sgml/config.sgml); paths set by data/scripts/postgres-drill.sh",
+    "documented since REL9_0; observed on 15.18 (strace, above)",
+)
+_DRILL_MARIADB = Source(
+    "MariaDB/server",
+    "mariadb-install-db --datadir, mariadbd --datadir --socket --pid-file --log-error (tmpdir: /tmp); "
+    "paths set by data/scripts/mariadb-drill.sh",
+    "observed on 10.11.19 (strace, above)",
+)
+# Base-image packages. Debian marks coreutils, findutils and grep "Essential: yes" (always installed,
+# debian:bookworm-slim too; checked on Debian 12 with dpkg-query -W -f='${Essential}' and dpkg -S for each
+# tool: coreutils 9.1-1, findutils 4.9.0-4, grep 3.8-5); Ubuntu keeps Debian's Essential set
+# (documentation.ubuntu.com/security/common-mistakes/unnecessary-packages), and both images' own build
+# steps and entrypoints run these tools (cited below).
+_COREUTILS_PG = Tools(
+    frozenset({"cat", "cut", "date", "df", "du", "ln", "mkdir", "mv", "readlink", "rm", "sleep", "tail"}),
+    Source("deb:coreutils", "Essential: yes, in debian:bookworm-slim (FROM of 17/bookworm/Dockerfile)", "bookworm 9.1-1"),
+)
+_FIND_GREP_PG = Tools(
+    frozenset({"find", "grep"}),
+    Source("docker-library/postgres", "17/bookworm/Dockerfile (its RUN steps call find and grep; findutils, grep: "
+           "Essential packages of Debian)", "6edb0a8c"),
+)
+_COREUTILS_MARIADB = Tools(
+    frozenset({"cat", "cut", "date", "df", "du", "id", "ln", "mkdir", "mv", "od", "readlink", "rm", "seq", "sha1sum",
+               "sleep", "tail", "tr"}),
+    Source("deb:coreutils", "Essential: yes in ubuntu:noble, FROM of 11.8/Dockerfile; its docker-entrypoint.sh "
+           "calls date, id and rm from it", "noble"),
+)
+_FIND_GREP_MARIADB = Tools(
+    frozenset({"find", "grep"}),
+    Source(_MARIADB_DOCKER, "11.8/Dockerfile (its RUN step pipes find into grep; findutils, grep: Essential)", _MARIADB_REF),
 )
 _KAFKA_IMAGE = Source("apache/kafka", "docker/jvm/Dockerfile", "stored copy 120d52df (4.x docker/ layout)")
 _KAFKA_SCRIPTS = Source("apache/kafka", "docker/resources/common-scripts/configure", "stored copy 07030568")
@@ -241,9 +301,24 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
             ),
         ),
         ports=(5432,),
-        command_writes=(Write("/tmp", "bash here-documents of our init script", _PG_ENTRY, when="run"),),
-        tools=frozenset({"bash", "postgres", "pg_isready", "psql", "pg_dump", "pg_dumpall", "mkdir", "mv", "sleep", "cat"}),
+        command_writes=(
+            Write("/tmp", "bash here-documents of our init script", _PG_ENTRY, when="run"),
+            Write("$SCRATCH_DIR", "restore drill: the scratch server's data directory, socket and lock file, logs", _DRILL_PG,
+                  when="run", only_if_set=True),
+        ),
+        tools=frozenset({"bash", "postgres", "pg_isready", "psql", "pg_dump", "pg_dumpall"}),
         tools_source=_PG,
+        more_tools=(
+            # PATH has /usr/lib/postgresql/17/bin (Dockerfile ENV PATH); the entrypoint runs initdb and pg_ctl
+            # from it (docker_init_database_dir, docker_temp_server_start).
+            Tools(frozenset({"initdb", "pg_ctl"}), _PG_ENTRY),
+            # postgresql-client-17 (a dependency of postgresql-17) ships pg_restore beside pg_dump and psql in
+            # /usr/lib/postgresql/17/bin (same layout as Debian's postgresql-client-15 here: dpkg -L).
+            Tools(frozenset({"pg_restore"}), Source("deb:postgresql-client-17", "/usr/lib/postgresql/17/bin/pg_restore",
+                                                   "apt.postgresql.org bookworm-pgdg 17.10-1.pgdg12+1")),
+            _COREUTILS_PG,
+            _FIND_GREP_PG,
+        ),
         pin_confirmed="public pulls of postgres:17.10-bookworm by digest (sha256:9b18b783…, sha256:17b6c778…; "
         "server reports 17.10 (Debian 17.10-1.pgdg12+1))",
     ),
@@ -261,12 +336,21 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
             Write("/tmp", "entrypoint mktemp, server tmpdir", _MARIADB, when="run"),
         ),
         ports=(3306,),
-        command_writes=(Write("/tmp", "bash here-documents of our init script", _MARIADB, when="run"),),
-        tools=frozenset(
-            {"bash", "mariadbd", "mariadb", "mariadb-dump", "mariadb-admin", "od", "tr", "mkdir", "mv", "sleep", "cat"}
+        command_writes=(
+            Write("/tmp", "bash here-documents of our init script; the restore drill's scratch server tmpdir", _MARIADB,
+                  when="run"),
+            Write("$SCRATCH_DIR", "restore drill: the scratch server's datadir, socket, pid file and logs", _DRILL_MARIADB,
+                  when="run", only_if_set=True),
         ),
+        tools=frozenset({"bash", "mariadbd", "mariadb", "mariadb-dump", "mariadb-admin"}),
         tools_source=Source(
             "docker-library/mariadb", "11.8/Dockerfile (11.x ships mariadb* binaries, no mysql* names)", "11.8.9"
+        ),
+        more_tools=(
+            # mariadb-server (installed by the Dockerfile); the entrypoint runs it (docker_init_database_dir).
+            Tools(frozenset({"mariadb-install-db"}), Source(_MARIADB_DOCKER, "11.8/docker-entrypoint.sh", _MARIADB_REF)),
+            _COREUTILS_MARIADB,
+            _FIND_GREP_MARIADB,
         ),
         pin_confirmed="public pulls of docker.io/library/mariadb:11.8.9 by digest (sha256:de4cf325…); "
         "11.8.9-noble/-ubi9 variants",

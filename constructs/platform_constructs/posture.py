@@ -85,17 +85,18 @@ def workload_posture(config: PlatformConfig, name: str, stack: Stack) -> Iterato
             yield from _pod_findings(name, address, pod, long_running)
 
 
-def _chart_pod_specs(node: Any) -> Iterator[Mapping[str, Any]]:
-    """``podSpec.spec`` of every workload a chart of ours takes as values (API shape, base/native.py)."""
+def chart_workloads(node: Any) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """(workload values, their ``podSpec``) for every workload a chart of ours takes as values: ``podSpec``
+    is ``{metadata, spec}`` in the API's shape (base/native.py), e.g. ``job`` of charts/database-init."""
     if isinstance(node, Mapping):
         pod = node.get("podSpec")
         if isinstance(pod, Mapping) and isinstance(pod.get("spec"), Mapping):
-            yield pod["spec"]
+            yield node, pod
         for value in node.values():
-            yield from _chart_pod_specs(value)
+            yield from chart_workloads(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _chart_pod_specs(item)
+            yield from chart_workloads(item)
 
 
 def chart_pod_posture(config: PlatformConfig, name: str, stack: Stack) -> Iterator[Finding]:
@@ -103,8 +104,8 @@ def chart_pod_posture(config: PlatformConfig, name: str, stack: Stack) -> Iterat
     for rtype, address, body in resources(stack):
         if rtype == "helm_release":
             for doc in helm_values(body):
-                for spec in _chart_pod_specs(doc):
-                    yield from _pod_findings(name, address, provider_pod_spec(spec), long_running=False)
+                for _, pod in chart_workloads(doc):
+                    yield from _pod_findings(name, address, provider_pod_spec(pod["spec"]), long_running=False)
 
 
 RISKY_VALUES: dict[str, Any] = {

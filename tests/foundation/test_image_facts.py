@@ -2,16 +2,22 @@
 
 Both envs as committed, and both envs with every optional app and feature on (the Apps II
 synthesis): each container's uid, read-only root and volumes, ports, the tools its commands,
-probes, scripts and backup hooks call, and its env are held to the record of its image.
+probes, scripts and backup hooks call, and its env are held to the record of its image. The pods
+our own charts carry in their values (the database init hooks) are workloads like the others.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 from support.apps2 import all_apps_configs, all_apps_stacks
-from support.image_checks import called_commands, command_tools, image_findings, workloads
+from support.bash_reader import BUILTINS, RESERVED_WORDS
+from support.image_checks import called_commands, command_tools, image_findings, pods
 
 from platform_constructs.image_facts import IMAGE_FACTS
 from platform_constructs.versions import IMAGES
@@ -23,7 +29,7 @@ def test_every_workload_matches_its_image_facts(stacks, all_apps_stacks):
     findings, checked = [], set()
     for variant, synthesized in (("default", stacks), ("all apps on", all_apps_stacks)):
         for name, stack in synthesized.items():
-            for _, _, pod in workloads(stack):
+            for _, _, pod, _ in pods(stack):
                 checked |= {c["image"] for kind in ("init_container", "container") for c in pod.get(kind) or []}
             findings += [f"[{variant}] {f}" for f in image_findings(name, stack)]
     assert not findings, "\n".join(findings)
@@ -35,7 +41,8 @@ def test_every_record_cites_its_sources_and_where_the_pin_was_confirmed():
     for key, facts in IMAGE_FACTS.items():
         assert key in IMAGES, f"{key}: no such image in versions.IMAGES"
         assert len(facts.pin_confirmed) > 20, f"{key}: say where the pinned tag was confirmed"
-        for source in (facts.uid_source, facts.tools_source, *(w.source for w in facts.writes)):
+        writes = (*facts.writes, *(facts.command_writes or ()))
+        for source in (facts.uid_source, facts.tools_source, *(t.source for t in facts.more_tools), *(w.source for w in writes)):
             assert source.repo and source.path and source.ref, f"{key}: incomplete source {source}"
 
 
@@ -140,6 +147,35 @@ def test_block_volume_roots_and_memory_volumes_are_checked():
     assert any("/dev/shm needs a memory-backed volume of at least 256Mi" in f for f in image_findings("dev-data", pg))
 
 
+def _hook_release(env: dict[str, str], mounts: dict[str, str], script: str) -> dict:
+    """A helm_release of a chart of ours whose values carry a Job pod (API shape, as base/native.py writes it)."""
+    container = {
+        "name": "drill", "image": IMAGES["postgres"], "command": ["bash", "-c", script],
+        "securityContext": {"readOnlyRootFilesystem": True, "runAsUser": 999},
+        "env": [{"name": k, "value": v} for k, v in env.items()],
+        "volumeMounts": [{"name": n, "mountPath": m} for n, m in mounts.items()],
+    }
+    pod = {"metadata": {"labels": {"app.kubernetes.io/name": "drill"}},
+           "spec": {"securityContext": {"runAsUser": 999}, "containers": [container],
+                    "volumes": [{"name": n, "emptyDir": {"sizeLimit": "1Gi"}} for n in mounts]}}
+    values = {"job": {"name": "drill-1", "podSpec": pod}}
+    return {"resource": {"helm_release": {"drill": {"name": "drill", "chart": "assets/x", "values": [json.dumps(values)]}}}}
+
+
+def test_pods_in_our_charts_values_and_the_drill_writes_are_checked():
+    """The init hooks ship as chart values (podSpec), not as kubernetes_job_v1: they are held to the facts too,
+    and a command that sets SCRATCH_DIR (the restore drill) writes its scratch server there."""
+    clean = _hook_release({"SCRATCH_DIR": "/scratch"}, {"scratch": "/scratch", "tmp": "/tmp"}, "initdb; pg_ctl start")
+    assert image_findings("dev-data", clean) == []
+    (unmounted,) = image_findings("dev-data", _hook_release({"SCRATCH_DIR": "/scratch"}, {"tmp": "/tmp"}, "initdb"))
+    assert "helm_release.drill drill-1 container drill: writes /scratch (restore drill" in unmounted, unmounted
+    assert image_findings("dev-data", _hook_release({}, {"tmp": "/tmp"}, "psql -c 'SELECT 1'")) == [], (
+        "a command that does not set SCRATCH_DIR (the init Job) writes nothing there"
+    )
+    (missing,) = image_findings("dev-data", _hook_release({}, {"tmp": "/tmp"}, "psql; curl -s x"))
+    assert "command calls ['curl'], not in the image" in missing, missing
+
+
 def test_called_commands_reads_scripts_like_bash():
     script = """#!/bin/bash
 set -euo pipefail
@@ -162,3 +198,61 @@ exec sleep infinity
     assert called_commands(script) == {"mariadb", "od", "tr", "pg_isready", "sleep", "cat", "psql", "pg_dump", "mv"}
     assert command_tools(["sh", "-c", "mc mb x; touch /tmp/ready"]) == {"sh", "mc", "touch"}
     assert command_tools(["valkey-server", "/etc/valkey/valkey.conf"]) == {"valkey-server"}
+    # Each construct of our dump/drill scripts, and what bash runs from it (bash 5.2 manual, §3.2-§3.6).
+    # Every command of these snippets runs when bash runs them, so bash itself confirms each expectation.
+    constructs = {
+        # arithmetic: a command and a for header compute, they run nothing ...
+        "for ((i = 0; i < ${#hex}; i += 2)); do x+=1; done; (( i++ ))": set(),
+        # ... but a substitution inside arithmetic runs
+        "age=$(($(date -u +%s) - taken_at))": {"date"},
+        # builtins (bash's own, never looked up on PATH)
+        "complete_sets() { :; }; mapfile -t sets < <(complete_sets); for s in x; do break; done; readarray -t y <f": set(),
+        # a process substitution runs its command
+        "mapfile -t sets < <(ls -1 /dumps)": {"ls"},
+        # array assignments hold values, not commands (alone, before a command, after local)
+        'db_hex+=("${a}") db_file+=("${b}"); list=() other=(x y); f() { local arr=(p q) n=1; }; f': set(),
+        # a [[ ]] test is evaluated by bash, && inside it does not start a command
+        'fail() { :; }; [[ ${a} =~ ^[0-9a-f]+$ && ${b} =~ ^[a-z]+$ ]] || fail "bad"': set(),
+        # read targets are variable names
+        'while read -r key a b c; do :; done <"${set_dir}/MANIFEST"': set(),
+        # case patterns are patterns; the bodies after ) run
+        "case ${key} in\n  engine) engine=${a} ;;\n  taken_at | canary) t=${a} ;;\n"
+        "  database)\n    db_hex+=(\"${a}\")\n    ;;\n  *) logger x ;;\nesac": {"logger"},
+        # a trap action runs later, but it runs
+        "trap - INT; trap 'pg_ctl --mode=immediate stop >/dev/null 2>&1 || true' EXIT": {"pg_ctl"},
+        # an unquoted here-document expands $( ), a quoted one does not; <<< is a here-string
+        "cat <<EOF\n$(hostname) '${x}'\nEOF\ncat <<'EOF'\n$(whoami)\nEOF\nread -r a <<<word\nuname": {"cat", "hostname", "uname"},
+        # file descriptors, ANSI-C quotes, comments, command -v (a look-up only)
+        "x 2>&1; [ -n $'a\\'b' ] # $(not) it's\ncommand -v psql >/dev/null || y": {"x", "y"},
+        # functions, with or without the keyword, called from a function defined earlier
+        "e() { a; }; function a { b; }; c() { d; }; e; c": {"b", "d"},
+    }
+    for text, expected in constructs.items():
+        assert called_commands(text) == expected, text
+        assert _looked_up_by_bash(text) == expected, f"bash itself runs something else: {text}"
+    # What runs through another command (bash cannot show it here: the outer command is not found).
+    assert called_commands("find /d -mmin +120 -exec rm -rf -- {} +; find . -execdir chmod 0 {} \\;") == {"find", "rm", "chmod"}
+    assert called_commands("exec pg_ctl start") == {"pg_ctl"}
+    with pytest.raises(ValueError, match="xargs runs its operands"):
+        called_commands("ls | xargs rm")
+    with pytest.raises(ValueError, match="never closed"):
+        called_commands("cat <<EOF\nno end")
+
+
+def _looked_up_by_bash(snippet: str) -> set[str]:
+    """The commands real bash looks up on PATH when it runs ``snippet``: with an empty PATH each look-up
+    reaches ``command_not_found_handle``, which logs the name (builtins and functions never do)."""
+    with tempfile.TemporaryDirectory() as empty:
+        log = Path(empty) / "looked-up"
+        handler = 'command_not_found_handle() { printf "%s\\n" "$1" >>"$LOOKUP_LOG"; return 127; }\n'
+        subprocess.run(["/bin/bash", "-c", handler + snippet], env={"PATH": empty, "LOOKUP_LOG": str(log)}, cwd=empty,
+                       capture_output=True, timeout=20, check=False)
+        return set(log.read_text().split()) if log.exists() else set()
+
+
+def test_the_bash_reader_knows_the_builtins_and_reserved_words_of_bash():
+    """What the reader skips as bash's own is bash's own (this machine's bash, Debian bookworm's: the postgres base)."""
+    listed = subprocess.run(["bash", "-c", "compgen -b; echo --; compgen -k"], check=True, capture_output=True, text=True)
+    builtins, keywords = listed.stdout.split("--\n")
+    assert BUILTINS == set(builtins.split()), "support/bash_reader.py BUILTINS differ from this bash's compgen -b"
+    assert RESERVED_WORDS == set(keywords.split()), "support/bash_reader.py RESERVED_WORDS differ from compgen -k"

@@ -1,165 +1,26 @@
 """Hold every workload of a synthesized stack to the facts of its image (``platform_constructs.image_facts``).
 
 ``image_findings(name, stack)`` returns one message per broken fact, naming the stack, the
-workload, the container and the fact; an empty list means every workload runs with what its
-image needs. ``called_commands(script)`` lists the executables a bash script calls (its own
-functions, builtins and keywords excluded), so the tools our scripts use are checked too.
+workload (a pod in our own charts' values included), the container and the fact; an empty list means every workload runs with what its
+image needs. ``called_commands(script)`` (``support/bash_reader.py``) lists the executables a bash
+script runs (its own functions, builtins and reserved words excluded), so the tools our scripts use
+are checked too.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import shlex
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from platform_constructs.base.literals import from_tofu
+from platform_constructs.base.native import provider_pod_spec
 from platform_constructs.capacity import memory_bytes
 from platform_constructs.image_facts import IMAGE_FACTS, ImageFacts
-from platform_constructs.posture import WORKLOADS
+from platform_constructs.posture import WORKLOADS, chart_workloads
+from platform_constructs.rules import helm_values
 from platform_constructs.versions import IMAGES
-
-SHELLS = {"sh", "bash", "/bin/sh", "/bin/bash"}
-BUILTINS = {
-    "echo",
-    "printf",
-    "read",
-    "export",
-    "set",
-    "cd",
-    "test",
-    "[",
-    "[[",
-    "]]",
-    "true",
-    "false",
-    "local",
-    "return",
-    "exit",
-    "shift",
-    ":",
-    "source",
-    ".",
-    "eval",
-    "unset",
-    "wait",
-    "trap",
-    "let",
-    "declare",
-    "readonly",
-    "shopt",
-    "type",
-    "kill",
-}
-KEYWORDS_THEN_COMMAND = {"if", "then", "else", "elif", "while", "until", "do", "!", "{", "time", "exec", "command"}
-CLOSERS = {"fi", "done", "}", "esac"}
-SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", "()", ";;", "|&"}
-ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=")
-HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
-FUNCTION = re.compile(r"^\s*(?:function\s+)?([A-Za-z_][A-Za-z0-9_-]*)\s*\(\)", re.MULTILINE)
-
-
-def _without_heredoc_bodies(script: str) -> str:
-    out, closing = [], None
-    for line in script.splitlines():
-        if closing is not None:
-            if line.strip() == closing:
-                closing = None
-            continue
-        out.append(line)
-        found = HEREDOC.search(line)
-        if found:
-            closing = found.group(2)
-    return "\n".join(out)
-
-
-def _substitutions(text: str) -> tuple[str, list[str]]:
-    """Replace each ``$( … )`` (and arithmetic ``$(( … ))``) by a word; return the text and the command bodies."""
-    bodies, out, i = [], [], 0
-    while i < len(text):
-        if text.startswith("$(", i):
-            depth, j = 1, i + 2
-            while j < len(text) and depth:
-                depth += {"(": 1, ")": -1}.get(text[j], 0)
-                j += 1
-            if not text.startswith("$((", i):
-                bodies.append(text[i + 2 : j - 1])
-            out.append("SUBSTITUTION")
-            i = j
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out), bodies
-
-
-def _logical_lines(script: str) -> list[str]:
-    """Split at newlines outside quotes (a quoted string may span lines, as SQL in ``-e "…"`` does);
-    comments are dropped here so an apostrophe in one cannot open a quote."""
-    lines, current, quote, i = [], [], None, 0
-    while i < len(script):
-        char = script[i]
-        if quote is None and char == "#" and (not current or current[-1] in " \t;&|("):
-            while i < len(script) and script[i] != "\n":
-                i += 1
-            continue
-        if char == "\\" and quote != "'" and i + 1 < len(script):
-            current.append(script[i : i + 2])
-            i += 2
-            continue
-        if char in "'\"" and quote in (None, char):
-            quote = None if quote else char
-        if char == "\n" and quote is None:
-            lines.append("".join(current))
-            current = []
-        else:
-            current.append(" " if char == "\n" else char)
-        i += 1
-    lines.append("".join(current))
-    return lines
-
-
-def called_commands(script: str, functions: frozenset[str] = frozenset()) -> set[str]:
-    """Executables a bash script calls: first words of its simple commands, recursively in ``$( … )``."""
-    script = _without_heredoc_bodies(script).replace("\\\n", " ")
-    functions = functions | set(FUNCTION.findall(script))
-    script, bodies = _substitutions(script)
-    found: set[str] = set()
-    for body in bodies:
-        found |= called_commands(body, frozenset(functions))
-    for line in _logical_lines(script):
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
-        lexer.whitespace_split = True
-        lexer.commenters = "#"
-        try:
-            words = list(lexer)
-        except ValueError as error:  # an unbalanced quote: a bug in the script or in this tokenizer
-            raise ValueError(f"cannot tokenize {line!r}: {error}") from error
-        at_command, skip_until_do = True, False
-        for index, word in enumerate(words):
-            if skip_until_do:
-                skip_until_do = word not in ("do", ";")
-                if word == "do":
-                    at_command = True
-                continue
-            if word in SEPARATORS:
-                at_command = True
-            elif word in (">", "<", ">>", ">&", "<&", "<<", "<<<", "&>"):
-                at_command = False
-            elif not at_command:
-                continue
-            elif word in ("for", "case", "select"):
-                skip_until_do = True
-            elif word in KEYWORDS_THEN_COMMAND or word in CLOSERS or ASSIGNMENT.match(word):
-                continue
-            elif index + 1 < len(words) and words[index + 1] in ("(", "()") and word in functions:
-                at_command = False
-            elif word in BUILTINS or word in functions or word == "SUBSTITUTION" or word.isdigit():
-                at_command = False
-            else:
-                found.add(word)
-                at_command = False
-    return found
+from support.bash_reader import SHELLS, called_commands
 
 
 def command_tools(argv: list[str]) -> set[str]:
@@ -242,6 +103,10 @@ def _exec_commands(container: Mapping[str, Any]) -> Iterator[tuple[str, list[str
             yield key, list(_one(probe["exec"])["command"])
 
 
+def _missing_tools(argv: list[str], facts: ImageFacts) -> set[str]:
+    return {t for t in command_tools(argv) if t not in facts.all_tools and os.path.basename(t) not in facts.all_tools}
+
+
 def container_findings(where: str, pod: Mapping[str, Any], container: Mapping[str, Any], claims: set[str]) -> list[str]:
     image = container.get("image", "")
     keys = [key for key, ref in IMAGES.items() if ref == image]
@@ -265,6 +130,8 @@ def container_findings(where: str, pod: Mapping[str, Any], container: Mapping[st
     writes = facts.command_writes if container.get("command") and facts.command_writes is not None else facts.writes
     for write in writes:
         path = _resolve(write.path, facts, env, args)
+        if path is None and write.only_if_set:
+            continue  # a command that does not set the variable does not write there
         if path is None:
             problems.append(f"cannot resolve {write.path!r}: set it in the env or in env_defaults")
             continue
@@ -295,9 +162,9 @@ def container_findings(where: str, pod: Mapping[str, Any], container: Mapping[st
         if sysctls.get("net.ipv4.ip_unprivileged_port_start", 1024) > low:
             problems.append(f"listens on {low} as non-root: the pod needs net.ipv4.ip_unprivileged_port_start <= {low}")
     for what, argv in _exec_commands(container):
-        missing = {t for t in command_tools(argv) if t not in facts.tools and os.path.basename(t) not in facts.tools}
+        missing = _missing_tools(argv, facts)
         if missing:
-            problems.append(f"{what} calls {sorted(missing)}, not in the image (tools: {sorted(facts.tools)})")
+            problems.append(f"{what} calls {sorted(missing)}, not in the image (tools: {sorted(facts.all_tools)})")
     deprecated = sorted({e["name"] for e in container.get("env") or []} & facts.deprecated_env)
     if deprecated:
         problems.append(f"sets deprecated {deprecated} ({facts.deprecated_source.path if facts.deprecated_source else ''})")
@@ -317,9 +184,9 @@ def _hooks(stack: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, str], s
                     yield f"kubernetes_manifest.{name}", selector, hook["exec"]["container"], list(hook["exec"]["command"])
 
 
-def image_findings(name: str, stack: Mapping[str, Any]) -> list[str]:
-    findings = []
-    pods = []
+def pods(stack: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any], Mapping[str, Any], set[str]]]:
+    """(address, pod labels, pod spec, claim-template names) of every pod the stack runs: its workloads, and
+    the workloads shipped in the values of our own charts (the init hooks), in the provider's shape."""
     for address, body, pod in workloads(stack):
         claims = {_one(t["metadata"])["name"] for t in (_one(body.get("spec")) or {}).get("volume_claim_template") or []}
         labels = (_one((_one((_one(body.get("spec")) or {}).get("template")) or {}).get("metadata")) or {}).get("labels") or {}
@@ -328,14 +195,26 @@ def image_findings(name: str, stack: Mapping[str, Any]) -> list[str]:
                 (_one((_one((_one(body.get("spec")) or {}).get("job_template")) or {}).get("spec")) or {}).get("template")
             )
             labels = (_one((template or {}).get("metadata")) or {}).get("labels") or {}
-        pods.append((address, labels, pod))
+        yield address, labels, pod, claims
+    for name, body in sorted(stack.get("resource", {}).get("helm_release", {}).items()):
+        if body.get("repository"):
+            continue  # an upstream chart: its pods are the chart's, not in our values
+        for doc in helm_values(body):
+            for values, pod in chart_workloads(doc):
+                yield (f"helm_release.{name} {values.get('name')}", (pod.get("metadata") or {}).get("labels") or {},
+                       provider_pod_spec(pod["spec"]), set())
+
+
+def image_findings(name: str, stack: Mapping[str, Any]) -> list[str]:
+    findings = []
+    for address, _, pod, claims in pods(stack):
         for kind in ("init_container", "container"):
             for container in pod.get(kind) or []:
                 findings += container_findings(f"{name}: {address} {kind} {container.get('name')}", pod, container, claims)
     for schedule, selector, container_name, command in _hooks(stack):
         targets = [
             (address, c)
-            for address, labels, pod in pods
+            for address, labels, pod, _ in pods(stack)
             if selector and all(labels.get(k) == v for k, v in selector.items())
             for c in pod.get("container") or []
             if c.get("name") == container_name
@@ -347,7 +226,7 @@ def image_findings(name: str, stack: Mapping[str, Any]) -> list[str]:
             facts = IMAGE_FACTS.get(keys[0]) if keys else None
             if facts is None:
                 continue  # reported on the workload itself
-            missing = {t for t in command_tools(command) if t not in facts.tools and os.path.basename(t) not in facts.tools}
+            missing = _missing_tools(command, facts)
             if missing:
                 findings.append(
                     f"{name}: {schedule}: hook in {address} {container_name} calls {sorted(missing)}, not in the image"
