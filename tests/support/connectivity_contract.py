@@ -4,7 +4,9 @@ Data, per env and per config (optional apps, queue mode, receivers…), evaluate
 synthesized policies by ``tests/security/test_connectivity.py`` with the CNI model of
 ``tests/support/cni_model.py``. The pods are what the cluster will run:
 
-* our own workloads are read from the synthesized Deployments/StatefulSets/Jobs (labels, named ports);
+* our own workloads are read from the synthesized Deployments/StatefulSets/Jobs/CronJobs (labels, named
+  ports), and from the values of our own charts, which carry pods too (the database init hooks of
+  charts/database-init: ``job.podSpec``, see base/native.py);
 * chart pods are written below from the chart templates at the pinned versions (source next to
   each), with the labels we add through chart values read back from the synthesized values;
 * the cluster's non-pod peers (API server, nodes, load balancer, internet) come from ``CLUSTERS``:
@@ -22,6 +24,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from envs import PlatformConfig
+from platform_constructs.posture import chart_workloads
+from platform_constructs.rules import helm_values
 from support.cni_model import Flow, Outside, Pod
 
 NAME = "app.kubernetes.io/name"
@@ -98,18 +102,30 @@ def _namespace(stacks: Mapping[str, Any], token: str) -> str:
 
 
 def our_workloads(stacks: Mapping[str, Any]) -> Iterator[Pod]:
-    """Pods of the Deployments/StatefulSets/Jobs we synthesize, as their templates describe them."""
+    """Pods of the workloads we synthesize, as their templates describe them: the Deployments, StatefulSets,
+    Jobs, DaemonSets and CronJobs, and the pods our own charts take as values."""
     for stack in stacks.values():
         resources = stack.get("resource", {})
         for rtype in ("kubernetes_deployment_v1", "kubernetes_stateful_set_v1", "kubernetes_job_v1",
-                      "kubernetes_daemon_set_v1"):
+                      "kubernetes_daemon_set_v1", "kubernetes_cron_job_v1"):
             for body in resources.get(rtype, {}).values():
                 meta = _one(body["metadata"])
-                template = _one(_one(body["spec"])["template"])
-                spec = _one(template["spec"])
-                ports = {p["name"]: int(p["container_port"]) for c in spec["container"] for p in c.get("port", [])
+                spec = _one(body["spec"])
+                if rtype == "kubernetes_cron_job_v1":
+                    spec = _one(_one(spec["job_template"])["spec"])
+                template = _one(spec["template"])
+                pod = _one(template["spec"])
+                ports = {p["name"]: int(p["container_port"]) for c in pod["container"] for p in c.get("port", [])
                          if p.get("name")}
                 yield Pod(meta["name"], _namespace(stacks, meta["namespace"]), dict(_one(template["metadata"])["labels"]), ports)
+        for body in resources.get("helm_release", {}).values():
+            if body.get("repository"):
+                continue  # an upstream chart: its pods are written in chart_pods below
+            for doc in helm_values(body):
+                for values, pod in chart_workloads(doc):
+                    ports = {p["name"]: int(p["containerPort"]) for c in pod["spec"]["containers"] for p in c.get("ports", [])
+                             if p.get("name")}
+                    yield Pod(values["name"], _namespace(stacks, body["namespace"]), dict(pod["metadata"]["labels"]), ports)
 
 
 def _values(stacks: Mapping[str, Any], release: str) -> dict[str, Any]:
@@ -209,6 +225,16 @@ def _prefix(pods: Mapping[str, Pod], prefix: str) -> list[Pod]:
     return [p for key, p in sorted(pods.items()) if key.startswith(prefix)]
 
 
+def init_pod(pods: Mapping[str, Pod], engine: str) -> Pod:
+    """The pod of ``engine``'s init Job (``data/<engine>-init-<hash>``, a hook of charts/database-init)."""
+    found = _prefix(pods, f"data/{engine}-init-")
+    assert len(found) == 1, (
+        f"{engine} has app databases but the inventory holds {len(found)} init Job pods (data/{engine}-init-*): "
+        "our charts' pods are not read"
+    )
+    return found[0]
+
+
 def needed(config: PlatformConfig, pods: Mapping[str, Pod]) -> Iterator[Flow]:
     cluster = cluster_for(config)
     infra, apps = config.infra, config.apps
@@ -306,11 +332,6 @@ def needed(config: PlatformConfig, pods: Mapping[str, Pod]) -> Iterator[Flow]:
             yield Flow(pods[key], INTERNET, {8000: 80, 8443: 443}[port], f"hairpin: {what} via the LB address")
 
     # Databases (and the init Jobs).
-    for key, pod in pods.items():
-        if key.startswith("data/postgres-init-"):
-            yield Flow(pod, pods["data/postgres"], 5432, "database: init Job → Postgres")
-        if key.startswith("data/mariadb-init-"):
-            yield Flow(pod, pods["data/mariadb"], 3306, "database: init Job → MariaDB")
     db_clients = []
     if apps.wordpress.enabled:
         db_clients.append(("wordpress/wordpress", "data/mariadb", 3306))
@@ -325,6 +346,10 @@ def needed(config: PlatformConfig, pods: Mapping[str, Pod]) -> Iterator[Flow]:
                        ("sentry/sentry-db-init", "data/postgres", 5432)]
     for src, dst, port in db_clients:
         yield Flow(pods[src], pods[dst], port, f"database: {src} → {dst}")
+    # The init Job of an engine with app databases creates them before any app connects.
+    for engine, port in (("postgres", 5432), ("mariadb", 3306)):
+        if any(dst == f"data/{engine}" for _, dst, _ in db_clients):
+            yield Flow(init_pod(pods, engine), pods[f"data/{engine}"], port, f"database: init Job → {engine}")
 
     # Private Valkeys and Sentry's in-namespace services.
     valkey_clients = []
@@ -410,6 +435,12 @@ def forbidden(config: PlatformConfig, pods: Mapping[str, Pod]) -> Iterator[Flow]
         yield Flow(INTERNET, pods["metrics/prometheus-operator"], 10250, "webhook: operator webhook is not public")
     # Lateral movement.
     yield Flow(intruder, pods["data/postgres"], 5432, "database: a namespace without a database")
+    for engine, port in (("postgres", 5432), ("mariadb", 3306)):
+        # The restore drill restores into a scratch server in its own pod (a socket, no network).
+        drill = pods[f"data/{engine}-restore-drill"]
+        yield Flow(drill, pods[f"data/{engine}"], port, f"database: the {engine} restore drill never reaches the live server")
+        yield Flow(drill, INTERNET, 443, f"internet: the {engine} restore drill needs no network")
+        yield Flow(drill, api, cluster.api_port, f"api-server: the {engine} restore drill has no business with the API")
     if "infra/traefik" in pods:
         yield Flow(pods["infra/traefik"], pods["data/postgres"], 5432, "database: the ingress controller never reaches data")
     if config.metrics.enabled:
