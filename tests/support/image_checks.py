@@ -1,10 +1,10 @@
 """Hold every workload of a synthesized stack to the facts of its image (``platform_constructs.image_facts``).
 
 ``image_findings(name, stack)`` returns one message per broken fact, naming the stack, the
-workload (a pod in our own charts' values included), the container and the fact; an empty list means every workload runs with what its
-image needs. ``called_commands(script)`` (``support/bash_reader.py``) lists the executables a bash
-script runs (its own functions, builtins and reserved words excluded), so the tools our scripts use
-are checked too.
+workload (a pod in our own charts' values included), the container and the fact; an empty list
+means every workload runs with what its image needs. ``called_commands(script)``
+(``support/bash_reader.py``) lists the executables a bash script runs (its own functions, builtins
+and reserved words excluded), so the tools our scripts use are checked too.
 """
 
 from __future__ import annotations
