@@ -1,18 +1,23 @@
-"""Every values key a helm_release sets is one its pinned chart reads (records in platform_constructs/chart_keys).
+"""Every values key a helm_release sets is one its chart reads (records in platform_constructs/chart_keys).
 
 Helm ignores unknown keys: a misspelt, renamed or removed key does nothing and says nothing. The
 records (written by ``scripts/chart_keys.py`` from each chart at its pinned tag) hold what the
-chart's values.yaml/schema declare and its templates read; these tests hold the synthesized
-releases of both envs, default and with every optional app on, to them.
+chart's values.yaml/schema declare and its templates read. Our own charts (``charts/`` folders of
+this repo) have no record: the chart folder each release ships is read directly, templates only, so
+a key that only our values.yaml mentions is named too. These tests hold the synthesized releases of
+both envs, default and with every optional app on, to them.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
+from pathlib import Path
 
 import pytest
-from support.apps2 import all_apps_configs, all_apps_stacks
-from support.synth import resources_of
+from support.apps2 import all_apps_configs, all_apps_stacks, all_apps_synthesized
+from support.synth import REPO, resources_of
 
 from platform_constructs.chart_keys import (
     RECORDS_DIR,
@@ -21,23 +26,48 @@ from platform_constructs.chart_keys import (
     load_record,
     parse_key,
     records,
+    release_chart,
     release_problems,
     render_key,
     value_paths,
 )
-from platform_constructs.infra.cert_manager import ISSUERS_CHART_DIR, ISSUERS_CHART_VERSION, ISSUERS_RELEASE
+from platform_constructs.data.init_jobs import CHART_DIR as INIT_CHART_DIR
+from platform_constructs.infra.cert_manager import ISSUERS_CHART_DIR, ISSUERS_RELEASE
 from platform_constructs.rules import helm_values
 from platform_constructs.versions import CHARTS
 
-__all__ = ["all_apps_configs", "all_apps_stacks"]
+__all__ = ["all_apps_configs", "all_apps_stacks", "all_apps_synthesized"]
+
+_spec = importlib.util.spec_from_file_location("chart_keys_script", REPO / "scripts" / "chart_keys.py")
+assert _spec and _spec.loader
+chart_keys_script = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(chart_keys_script)
+_CHART_FIELD = re.compile(r"""^(name|version):\s*['"]?([^'"\s#]+)""", re.MULTILINE)
 
 
-def _problems(stacks: dict) -> list[str]:
+def local_record(chart: Path) -> Record:
+    """The record of a chart of ours, from its folder: name and version from Chart.yaml, the keys its templates read."""
+    assert (chart / "Chart.yaml").is_file(), f"{chart}: not a chart folder"
+    fields = dict(_CHART_FIELD.findall((chart / "Chart.yaml").read_text()))
+    return Record(fields["name"], fields["version"], {"repository": "this-repository", "path": str(chart)},
+                  frozenset(chart_keys_script.read_by_templates(chart)))
+
+
+def _local_releases(stacks: dict, outdir: Path) -> dict[str, tuple[str, dict, Path]]:
+    """Releases of our own charts by name: (stack, body, the chart folder the release ships)."""
+    return {body["name"]: (stack_name, body, outdir / "stacks" / stack_name / body["chart"])
+            for stack_name, stack in stacks.items() for body in resources_of(stack, "helm_release").values()
+            if not body.get("repository")}
+
+
+def _problems(stacks: dict, outdir: Path) -> list[str]:
     problems = []
     for stack_name, stack in sorted(stacks.items()):
         for logical_id, body in sorted(resources_of(stack, "helm_release").items()):
             address = f"{stack_name}: helm_release.{logical_id} ({body['name']})"
-            problems += release_problems(address, body, helm_values(body), records())
+            known = records() if body.get("repository") else {
+                release_chart(body): local_record(outdir / "stacks" / stack_name / body["chart"])}
+            problems += release_problems(address, body, helm_values(body), known)
     return problems
 
 
@@ -45,14 +75,14 @@ def _releases(stacks: dict) -> set[str]:
     return {body["name"] for stack in stacks.values() for body in resources_of(stack, "helm_release").values()}
 
 
-def test_default_platform_sets_only_keys_its_charts_read(stacks):
-    problems = _problems(stacks)
+def test_default_platform_sets_only_keys_its_charts_read(stacks, synthesized):
+    problems = _problems(stacks, synthesized)
     assert not problems, "values keys no template of the pinned chart reads:\n" + "\n".join(problems)
 
 
-def test_every_optional_app_on_sets_only_keys_its_charts_read(all_apps_stacks, stacks):
+def test_every_optional_app_on_sets_only_keys_its_charts_read(all_apps_stacks, all_apps_synthesized, stacks):
     assert _releases(all_apps_stacks) > _releases(stacks), "the all-apps synthesis adds releases (Sentry, Nextcloud)"
-    problems = _problems(all_apps_stacks)
+    problems = _problems(all_apps_stacks, all_apps_synthesized)
     assert not problems, "values keys no template of the pinned chart reads:\n" + "\n".join(problems)
 
 
@@ -70,19 +100,39 @@ def test_records_name_their_source():
     for record in records().values():
         assert record.source.get("repository") and record.source.get("content_id"), record.chart
         if record.complete:
-            assert len(record.source.get("commit_id", "")) == 40 or record.source["repository"] == "this-repository", (
-                f"{record.chart}: a generated record names the commit it was read from"
-            )
+            assert len(record.source.get("commit_id", "")) == 40, f"{record.chart}: a generated record names its commit"
         else:
             assert record.source.get("note"), f"{record.chart}: a partial record says why and from what"
 
 
-def test_the_local_issuers_chart_record_matches_the_chart_in_this_repo():
-    record = records()[ISSUERS_RELEASE]
-    assert record.version == ISSUERS_CHART_VERSION
-    assert record.source["content_id"] == content_digest(ISSUERS_CHART_DIR), (
-        "charts/letsencrypt-issuers changed: rerun scripts/chart_keys.py on it (see its docstring)"
-    )
+def test_our_charts_are_read_from_the_folder_each_release_ships(stacks, synthesized):
+    """Each release of a chart of ours ships that chart's folder of this repo, and is held to its templates."""
+    local = _local_releases(stacks, synthesized)
+    sources = {ISSUERS_RELEASE: ISSUERS_CHART_DIR, "postgres-init": INIT_CHART_DIR, "mariadb-init": INIT_CHART_DIR}
+    assert set(local) == set(sources), f"releases of our own charts: {sorted(local)}"
+    for name, (stack_name, _, shipped) in sorted(local.items()):
+        assert content_digest(shipped) == content_digest(sources[name]), f"{stack_name}: {name} ships another chart"
+        assert not (set(records()) & {name, local_record(shipped).chart}), f"{name}: our chart needs no committed record"
+    init, issuers = local_record(INIT_CHART_DIR), local_record(ISSUERS_CHART_DIR)
+    assert (init.chart, issuers.chart) == ("database-init", ISSUERS_RELEASE)
+    assert init.reads(parse_key("job.podSpec.spec.containers[].command[]")) and init.reads(parse_key("job.labels.x"))
+    assert not init.reads(parse_key("job.podspec.spec")), "keys are case-sensitive, as in Helm"
+    assert issuers.reads(parse_key("issuers[].server")) and not issuers.reads(parse_key("issuers[].email"))
+
+
+def test_a_key_only_our_values_yaml_declares_is_named(tmp_path):
+    """Our charts are held to their templates: a values.yaml default documents, it reads nothing."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 1.0.0\n")
+    (tmp_path / "values.yaml").write_text("used: 1\nunused: 2\n")
+    (tmp_path / "templates" / "cm.yaml").write_text("data:\n  x: {{ .Values.used | quote }}\n")
+    body = {"name": "demo", "chart": "assets/demo_chart/ABC", "version": "1.0.0"}
+    record = local_record(tmp_path)
+    assert release_problems("s: helm_release.demo", body, [{"used": 1, "unused": 2}], {"demo": record}) == [
+        "s: helm_release.demo: demo 1.0.0 reads no key unused"
+    ]
+    other = release_problems("s: helm_release.demo", {**body, "version": "1.0.1"}, [{"used": 1}], {"demo": record})
+    assert len(other) == 1 and "pinned at 1.0.1" in other[0], other
 
 
 # --- the check itself ------------------------------------------------------------------------------

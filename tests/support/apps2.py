@@ -74,8 +74,15 @@ def all_apps_stacks(tmp_path_factory: pytest.TempPathFactory, all_apps_configs: 
 
         outdir: Path = tmp_path_factory.mktemp("apps2-all-on")
         synthesize([all_apps_configs["dev"], all_apps_configs["prod"]], outdir)
+        _CACHE["outdir"] = outdir
         _CACHE["stacks"] = {p.parent.name: json.loads(p.read_text()) for p in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
     return _CACHE["stacks"]
+
+
+@pytest.fixture(scope="session")
+def all_apps_synthesized(all_apps_stacks: dict[str, Any]) -> Path:
+    """Out dir of the every-app-on synthesis (``stacks/<stack>/cdk.tf.json`` and the assets, e.g. our charts)."""
+    return _CACHE["outdir"]
 
 
 # --- lookups ------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """What each pinned chart reads: one record per chart (``<chart>.json`` here) of the values key paths
 its ``values.yaml``/``values.schema.json`` declare and its templates read, with the chart version and
 the source commit it was read from. ``scripts/chart_keys.py`` writes the records from the chart at
-its pinned version (by hand: charts are not downloaded by the tests).
+its pinned version (by hand: charts are not downloaded by the tests). Our own charts (``charts/``
+folders of this repo) have no record: the tests read their templates (``scripts/chart_keys.py``
+``read_by_templates``) in the chart folder each release ships.
 
 Helm ignores a key no template reads, so a misspelt or removed key silently does nothing;
 ``release_problems`` names every key a ``helm_release`` sets that its chart's record does not have.
@@ -151,7 +153,7 @@ def release_problems(address: str, body: Mapping[str, Any], values: list[Any], k
             "regenerate it with scripts/chart_keys.py"
         ]
     return [
-        f"{address}: {chart} {version} reads no key {render_key(path)}"
+        f"{address}: {record.chart} {version} reads no key {render_key(path)}"
         for document in values
         for path in sorted(set(value_paths(document)))
         if not record.reads(path)
