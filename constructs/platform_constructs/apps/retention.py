@@ -27,7 +27,7 @@ from constructs import Construct
 
 from envs import PlatformConfig
 from envs.sections.apps import ValkeyConfig
-from platform_constructs.apps import analytics, n8n, registry, wordpress
+from platform_constructs.apps import analytics, n8n, registry, twenty, wordpress
 from platform_constructs.base.storage import block_pvc
 
 VALKEY_NAME = "valkey"  # apps/common/valkey.py default name: claim "valkey-data" at <app>/valkey/data
@@ -55,7 +55,12 @@ RETAINED: dict[str, Callable[[PlatformConfig], list[RetainedVolume]]] = {
     + (_valkey(c.apps.n8n.valkey) if c.apps.n8n.queue_mode else []),
     "registry": lambda c: [RetainedVolume(("data",), registry.DATA_CLAIM, c.apps.registry.storage, registry.NAME)],
     "analytics": lambda c: [RetainedVolume(("data",), analytics.DATA_CLAIM, c.apps.analytics.storage, analytics.NAME)],
-    "twenty": lambda c: _valkey(c.apps.twenty.valkey),
+    "twenty": lambda c: (
+        [RetainedVolume(("local_storage",), twenty.STORAGE_CLAIM, c.apps.twenty.storage, twenty.APP)]
+        if c.apps.twenty.storage is not None
+        else []
+    )
+    + _valkey(c.apps.twenty.valkey),
     "nextcloud": lambda c: _valkey(c.apps.nextcloud.valkey),
     "sentry": lambda c: _valkey(c.apps.sentry.valkey),
 }
