@@ -93,11 +93,14 @@ _CRS = Source("coreruleset/modsecurity-crs-docker", "nginx/Dockerfile", "release
 _CRS_SCRIPTS = "coreruleset/modsecurity-crs-docker"
 _PG = Source("docker-library/postgres", "17/bookworm/Dockerfile", "6edb0a8c (17.9; 17.10 only bumps PG_VERSION)")
 _PG_ENTRY = Source("docker-library/postgres", "17/bookworm/docker-entrypoint.sh", "6edb0a8c")
-_MARIADB = Source(
-    "docker-library/mariadb", "11.8/Dockerfile (groupadd --gid 999 / useradd --uid 999; repo-info layer history)", "11.8.9"
-)
-_MARIADB_DOCKER = "MariaDB/mariadb-docker"  # the source docker-library builds the mariadb image from
+_MARIADB_DOCKER = "MariaDB/mariadb-docker"  # the source of the official mariadb image (docker-library/mariadb stops at 10.7)
 _MARIADB_REF = "stored copy 1b6429b (11.8.8; 11.8.9 bumps MARIADB_VERSION only)"
+_MARIADB = Source(
+    _MARIADB_DOCKER,
+    "11.8/Dockerfile (groupadd -r mysql, useradd -r: the first system ids of ubuntu:noble, 999 in the published "
+    "image's layer history, repo-info)",
+    _MARIADB_REF,
+)
 # The restore drill (data/scripts/*-drill.sh) starts a scratch server in the pod: every path it and the
 # server write is below SCRATCH_DIR (data dir, socket and lock file, pid file, logs), plus /dev/shm
 # (PostgreSQL dynamic shared memory, the runtime's tmpfs) and, for MariaDB, /tmp (mariadbd's tmpdir:
@@ -333,7 +336,8 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
                 sub_directory=True,
             ),
             Write("/run/mysqld", "socket and pid file", _MARIADB),
-            Write("/tmp", "entrypoint mktemp, server tmpdir", _MARIADB, when="run"),
+            Write("/tmp", "server tmpdir: internal temporary tables, filesort (observed with strace, see the drill)",
+                  _DRILL_MARIADB, when="run"),
         ),
         ports=(3306,),
         command_writes=(
@@ -343,9 +347,7 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
                   when="run", only_if_set=True),
         ),
         tools=frozenset({"bash", "mariadbd", "mariadb", "mariadb-dump", "mariadb-admin"}),
-        tools_source=Source(
-            "docker-library/mariadb", "11.8/Dockerfile (11.x ships mariadb* binaries, no mysql* names)", "11.8.9"
-        ),
+        tools_source=Source(_MARIADB_DOCKER, "11.8/Dockerfile (11.x ships mariadb* binaries, no mysql* names)", _MARIADB_REF),
         more_tools=(
             # mariadb-server (installed by the Dockerfile); the entrypoint runs it (docker_init_database_dir).
             Tools(frozenset({"mariadb-install-db"}), Source(_MARIADB_DOCKER, "11.8/docker-entrypoint.sh", _MARIADB_REF)),
