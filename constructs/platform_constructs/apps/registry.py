@@ -92,9 +92,7 @@ class Registry(Construct):
             {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
         ]
         if settings.htpasswd:
-            htpasswd = LayerStack.of(self).secret(
-                "registry_htpasswd", "Zot users: htpasswd lines with bcrypt hashes (htpasswd -nbB user password)."
-            )
+            htpasswd = LayerStack.of(self).secret("registry_htpasswd")
             secret(self, "htpasswd", name=HTPASSWD_SECRET, namespace=namespace, data={"htpasswd": htpasswd})
             mounts["htpasswd"] = AUTH_DIR
             volumes.append({"name": "htpasswd", "secret": {"secret_name": HTPASSWD_SECRET, "default_mode": "0440"}})

@@ -82,9 +82,7 @@ class DatabaseInitJob(Construct):
 
         # App passwords, in namespace data only (each app keeps its own copy in its namespace).
         passwords = {
-            db.app: stack.secret(
-                db.password_variable, f"Password of the {name} user {db.user!r} of {db.app} (database {db.database!r})."
-            )
+            db.app: stack.secret(db.password_variable)
             for db in databases
         }
         secret_name = f"{name}-app-passwords"
