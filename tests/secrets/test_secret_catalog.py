@@ -6,7 +6,9 @@ same rules, and docs/secrets.md and secrets.tfvars.example are generated from it
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -196,3 +198,33 @@ def test_the_model_of_opentofu_matches_the_real_one():
     got = real_tofu(templates, variables)
     for key, template in templates.items():
         assert got[key] == model(template, variables), f"{key}: model and tofu differ"
+
+
+@needs_tofu
+def test_opentofu_refuses_a_bad_value_with_the_catalogs_message(everything, tmp_path):
+    """The variable blocks as synthesized (types, validations), planned by tofu with the catalog's
+    example values and with one bad value each."""
+    variables = {name: spec for _, name, spec in _secrets(everything)}
+    root = tmp_path / "module"
+    root.mkdir()
+    (root / "main.tf.json").write_text(json.dumps({"variable": variables}))
+    good = {name: catalog.lookup(name).example_value() for name in variables}
+    env = {**os.environ, "TF_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path), "TF_IN_AUTOMATION": "1"}
+
+    def plan(values: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        (root / "terraform.tfvars.json").write_text(json.dumps(values))
+        return subprocess.run([tofu_binary(), "plan", "-input=false", "-no-color", "-lock=false"], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    assert subprocess.run([tofu_binary(), "init", "-input=false", "-no-color"], cwd=root, env=env,
+                          capture_output=True, timeout=120).returncode == 0
+    ok = plan(good)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    for name, value, message in [
+        ("state_passphrase", "", "state_passphrase must be at least 16 characters long."),
+        ("sentry_valkey_password", "x" * 24 + "/#", "sentry_valkey_password may only contain letters"),
+        ("twenty_db_password", "y" * 20 + "\n", "twenty_db_password must be one line"),
+    ]:
+        bad = plan(good | {name: value})
+        text = " ".join((bad.stdout + bad.stderr).split())
+        assert bad.returncode != 0 and message in text, text
