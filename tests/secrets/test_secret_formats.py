@@ -195,7 +195,9 @@ def aws_ini_read(text: str) -> dict[str, dict[str, str]]:
     """Model of aws-sdk-go-v2 internal/ini v1.7.2 for `[section]` + `key=value` lines (the version in
     velero-plugin-for-aws's go.mod; ini.go Parse, tokenize.go, strings.go): lines split on "\\n";
     a value is cut at " #", " ;", "\\t#", "\\t;", split at the first "=" (or an earlier ":"), trimmed,
-    unquoted when it starts and ends with the same quote, then \\" \\' \\n are rewritten."""
+    unquoted when it starts and ends with the same quote, then \\" \\' \\n are rewritten. Checked
+    against the real module (config v1.26.3 LoadSharedConfigProfile, built once with Go): same
+    results on every value of these tests, and the same crash on a lone quote."""
     sections: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
     for line in text.split("\n"):
@@ -216,7 +218,9 @@ def aws_ini_read(text: str) -> dict[str, dict[str, str]]:
         if sep not in line:
             continue
         key, value = (part.strip() for part in line.split(sep, 1))
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        if value[:1] in ("'", '"') and value.endswith(value[0]):
+            if len(value) == 1:  # s[1:0] in unquote(): the plugin panics (checked with the real v1.7.2)
+                raise ValueError("aws-sdk-go-v2 internal/ini panics: slice bounds out of range [1:0]")
             value = value[1:-1]
         current[key.lower()] = value.replace('\\"', '"').replace("\\'", "'").replace("\\n", "\n")
     return sections
@@ -225,7 +229,7 @@ def aws_ini_read(text: str) -> dict[str, dict[str, str]]:
 INI_ALLOWED = "".join(chr(c) for c in range(0x21, 0x7F) if re.fullmatch(catalog.INI_VALUE.chars, chr(c)))
 # Values the reader changes; the rule refuses them (and, to stay one simple class, every space,
 # quote and backslash, though a lone inner space or backslash would survive).
-INI_REFUSED = [" lead", "trail ", "key #comment", "a ;b", '"quoted"', "'single'", "a\\nb", 'a\\"b']
+INI_REFUSED = [" lead", "trail ", "key #comment", "a ;b", '"quoted"', "'single'", "a\\nb", 'a\\"b', '"', "'"]
 
 
 @pytest.mark.parametrize("env, access, secret", [
@@ -245,7 +249,10 @@ def test_velero_credentials_survive_the_ini_reader(stacks, env, access, secret):
 @pytest.mark.parametrize("value", INI_REFUSED)
 def test_values_the_ini_reader_would_change_are_refused(stacks, value):
     template = _secret_data(stacks["prod-infra"], CREDENTIALS_SECRET, "infra")[CREDENTIALS_KEY]
-    got = aws_ini_read(evaluate({"t": template}, {"velero_s3_access_key": value, "velero_s3_secret_key": "x"})["t"])
+    try:
+        got = aws_ini_read(evaluate({"t": template}, {"velero_s3_access_key": value, "velero_s3_secret_key": "x"})["t"])
+    except ValueError:  # a lone quote crashes the reader
+        got = {"default": {}}
     assert got["default"].get("aws_access_key_id") != value, f"the reader keeps {value!r}: pick a value it changes"
     problems = catalog.lookup("velero_s3_access_key").problems(value)
     assert any("printable ASCII except space" in p for p in problems), f"{value!r} must be refused: {problems}"
