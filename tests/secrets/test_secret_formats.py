@@ -41,7 +41,7 @@ ENVS = ("dev", "prod")
 
 # What `openssl rand -base64`, password managers and people produce, plus the reported attacks.
 VALKEY_HOSTILE = [
-    "plainAlnum0123456789abcdefXYZ",
+    "plainAlnum0123456789abcdefXYZ",  # pragma: allowlist secret
     "with space inside",
     "  leading and trailing spaces  ",
     'double"quote',
