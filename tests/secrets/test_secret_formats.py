@@ -277,6 +277,7 @@ class _Echo(http.server.BaseHTTPRequestHandler):
 
 def _send_header(value: str) -> bytes | Exception:
     server = http.server.HTTPServer(("127.0.0.1", 0), _Echo)
+    server.timeout = 0.5  # when http.client refuses the value, no request ever comes
     thread = threading.Thread(target=server.handle_request, daemon=True)
     thread.start()
     try:
