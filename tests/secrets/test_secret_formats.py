@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from support.apps2 import all_apps_configs, all_apps_stacks, named  # noqa: F401 - fixtures
-from support.tofu_expr import evaluate, evaluate_each
+from support.tofu_expr import evaluate_cases, evaluate_each
 from support.valkey_server import Resp, running
 
 from platform_constructs import secret_catalog as catalog
@@ -239,23 +239,24 @@ INI_REFUSED = [" lead", "trail ", "key #comment", "a ;b", '"quoted"', "'single'"
 def test_velero_credentials_survive_the_ini_reader(stacks, env, access, secret):
     template = _secret_data(stacks[f"{env}-infra"], CREDENTIALS_SECRET, "infra")[CREDENTIALS_KEY]
     values = [INI_ALLOWED, "DO00ABCDEFGHIJKLMNOP", "q8s+Xw/9=abc==", "#hash;semi:colon=equals"]
-    for value in values:
-        text = evaluate({"t": template}, {access: value, secret: value[::-1]})["t"]
+    texts = evaluate_cases(template, [{access: value, secret: value[::-1]} for value in values])
+    for value, text in zip(values, texts, strict=True):
         got = aws_ini_read(text)["default"]
         assert got == {"aws_access_key_id": value, "aws_secret_access_key": value[::-1]}, f"{value!r} changed: {text}"
         assert not catalog.lookup(access).problems(value) and not catalog.lookup(secret).problems(value[::-1])
 
 
-@pytest.mark.parametrize("value", INI_REFUSED)
-def test_values_the_ini_reader_would_change_are_refused(stacks, value):
+def test_values_the_ini_reader_would_change_are_refused(stacks):
     template = _secret_data(stacks["prod-infra"], CREDENTIALS_SECRET, "infra")[CREDENTIALS_KEY]
-    try:
-        got = aws_ini_read(evaluate({"t": template}, {"velero_s3_access_key": value, "velero_s3_secret_key": "x"})["t"])
-    except ValueError:  # a lone quote crashes the reader
-        got = {"default": {}}
-    assert got["default"].get("aws_access_key_id") != value, f"the reader keeps {value!r}: pick a value it changes"
-    problems = catalog.lookup("velero_s3_access_key").problems(value)
-    assert any("printable ASCII except space" in p for p in problems), f"{value!r} must be refused: {problems}"
+    cases = [{"velero_s3_access_key": value, "velero_s3_secret_key": "x"} for value in INI_REFUSED]
+    for value, text in zip(INI_REFUSED, evaluate_cases(template, cases), strict=True):
+        try:
+            got = aws_ini_read(text)
+        except ValueError:  # a lone quote crashes the reader
+            got = {"default": {}}
+        assert got["default"].get("aws_access_key_id") != value, f"the reader keeps {value!r}: pick a value it changes"
+        problems = catalog.lookup("velero_s3_access_key").problems(value)
+        assert any("printable ASCII except space" in p for p in problems), f"{value!r} must be refused: {problems}"
 
 
 # --------------------------------------------------------------------------------------------

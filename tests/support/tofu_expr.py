@@ -214,10 +214,21 @@ def evaluate(templates: Mapping[str, str], variables: Mapping[str, str]) -> dict
     return {name: model(template, variables) for name, template in templates.items()}
 
 
+def evaluate_cases(template: str, cases: list[Mapping[str, str]]) -> list[str]:
+    """``template`` evaluated once per case (variable name → value), all in one tofu run."""
+    templates: dict[str, str] = {}
+    variables: dict[str, str] = {}
+    for i, case in enumerate(cases):
+        text = template
+        for name, value in case.items():
+            alias = f"case{i}_{name}"
+            text = re.sub(rf"\bvar\.{re.escape(name)}\b", f"var.{alias}", text)
+            variables[alias] = value
+        templates[f"case{i}"] = text
+    results = evaluate(templates, variables)
+    return [results[f"case{i}"] for i in range(len(cases))]
+
+
 def evaluate_each(template: str, name: str, values: list[str]) -> list[str]:
     """``template`` evaluated once per value of ``var.<name>`` (one tofu run for all of them)."""
-    pattern = re.compile(rf"\bvar\.{re.escape(name)}\b")
-    templates = {f"case{i}": pattern.sub(f"var.case{i}", template) for i in range(len(values))}
-    variables = {f"case{i}": value for i, value in enumerate(values)}
-    results = evaluate(templates, variables)
-    return [results[f"case{i}"] for i in range(len(values))]
+    return evaluate_cases(template, [{name: value} for value in values])
