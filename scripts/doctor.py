@@ -103,8 +103,11 @@ def check_secrets_file(config: PlatformConfig) -> Result:
                       "cp secrets.tfvars.example secrets.tfvars; fill it; bin/sops-encrypt.sh secrets.tfvars secrets.tfvars.enc")
     key = _key_file()
     if key.exists():
-        mine = set(tfsecrets.public_keys(key.read_text()))
-        recipients = set(tfsecrets.sops_recipients(enc.read_text()))
+        try:
+            mine = set(tfsecrets.public_keys(tfsecrets.read_text(key)))
+            recipients = set(tfsecrets.sops_recipients(tfsecrets.read_text(enc)))
+        except tfsecrets.SecretsError as exc:
+            return Result(False, "secrets", str(exc), "restore the file (git checkout, or your key's backup)")
         if not mine & recipients:
             return Result(False, "secrets", f"your age key is not a recipient of {enc.name}",
                           "ask a teammate to add your public key to sops.yaml and run sops updatekeys (docs/secrets.md)")

@@ -134,3 +134,10 @@ def test_doctor_fails_an_output_folder_that_moves_the_state(machine, tmp_path):
     result = doctor({**machine["env"], "CDKTF_OUTDIR": str(tmp_path / "elsewhere")})
     assert result.returncode == 1
     assert "FAIL  output folder" in result.stdout and "dev state would be read and written in" in result.stdout
+
+
+def test_a_key_file_that_is_not_utf8_is_a_failing_line_not_a_traceback(machine):
+    machine["key"].write_bytes(b"# created\n\xff\xfeAGE-SECRET-KEY-1\n")
+    result = doctor(machine["env"])
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "FAIL  secrets" in result.stdout and "not valid UTF-8" in result.stdout, result.stdout
