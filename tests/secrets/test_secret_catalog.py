@@ -209,7 +209,8 @@ def test_opentofu_refuses_a_bad_value_with_the_catalogs_message(everything, tmp_
     root.mkdir()
     (root / "main.tf.json").write_text(json.dumps({"variable": variables}))
     good = {name: catalog.lookup(name).example_value() for name in variables}
-    env = {**os.environ, "TF_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path), "TF_IN_AUTOMATION": "1"}
+    env = {**os.environ, "TF_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path), "TF_IN_AUTOMATION": "1",
+           "TF_CLI_CONFIG_FILE": os.devnull}  # no provider: no CLI configuration needed
 
     def plan(values: dict[str, str]) -> subprocess.CompletedProcess[str]:
         (root / "terraform.tfvars.json").write_text(json.dumps(values))

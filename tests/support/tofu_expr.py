@@ -172,15 +172,26 @@ def model(template: str, variables: Mapping[str, str]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def _quiet_env(home: Path) -> dict[str, str]:
+    """A provider-less scratch module needs no CLI configuration: an empty one, so a user's
+    TF_CLI_CONFIG_FILE (a provider mirror, or a missing file) cannot add warnings or lookups."""
+    config = home / "empty.tfrc"
+    config.write_text("")
+    return {**os.environ, "TF_IN_AUTOMATION": "1", "TF_DATA_DIR": str(home / ".tf"), "HOME": str(home),
+            "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": str(config)}
+
+
 def tofu_binary() -> str | None:
     found = os.environ.get("TOFU") or shutil.which("tofu")
     if not found:
         return None
     try:
-        out = subprocess.run([found, "version"], capture_output=True, text=True, timeout=30).stdout
+        with tempfile.TemporaryDirectory() as tmp:
+            out = subprocess.run([found, "version"], capture_output=True, text=True, timeout=30,
+                                 env=_quiet_env(Path(tmp))).stdout
     except OSError:
         return None
-    return found if out.startswith("OpenTofu v") else None
+    return found if re.search(r"^OpenTofu v\d", out, re.MULTILINE) else None
 
 
 def real_tofu(templates: Mapping[str, str], variables: Mapping[str, str]) -> dict[str, object]:
@@ -195,8 +206,7 @@ def real_tofu(templates: Mapping[str, str], variables: Mapping[str, str]) -> dic
             "output": {name: {"value": template} for name, template in templates.items()},
         }))
         (root / "terraform.tfvars.json").write_text(json.dumps(dict(variables)))
-        env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_DATA_DIR": str(root / ".tf"), "HOME": str(root),
-               "CHECKPOINT_DISABLE": "1"}
+        env = _quiet_env(root)
         for args in (["init", "-input=false", "-no-color"],
                      ["apply", "-auto-approve", "-input=false", "-no-color", "-lock=false"]):
             res = subprocess.run([tofu, *args], cwd=root, env=env, capture_output=True, text=True, timeout=120)
