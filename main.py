@@ -31,6 +31,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def sweep_stale_plaintext(root: Path, outdir: Path) -> None:
+    """Remove the decrypted secrets a killed scripts/tofu-secrets.sh run left in a stack directory,
+    and say so. Only under the checkout's lock: when a wrapper run holds it (it may be the one that
+    started this synthesis), its files are live and it sweeps itself."""
+    sys.path.insert(0, str(REPO / "scripts" / "lib"))
+    import tfsecrets
+
+    try:
+        fd, _holder = tfsecrets.lock_checkout(root, "main.py (synthesis)")
+    except OSError:  # a read-only checkout: nothing can have been left there by the wrapper either
+        return
+    if fd is None:
+        return
+    try:
+        for note in tfsecrets.sweep_plaintext(root, outdir):
+            print(f"main.py: {note}", file=sys.stderr)
+    finally:
+        os.close(fd)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -39,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    sweep_stale_plaintext(REPO, REPO / args.outdir if not Path(args.outdir).is_absolute() else Path(args.outdir))
 
     from platform_constructs.runtime import configure_jsii
 

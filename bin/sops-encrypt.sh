@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Encrypt the plaintext secrets tfvars into the committed SOPS file, under the sops.yaml policy.
-#   - refuses a missing input, an input tracked by git, and a file whose variable names do not
-#     match the secret variables the stacks declare (union of dev and prod);
+#   - refuses a missing input, an input tracked by git, a file whose variable names do not
+#     match the secret variables the stacks declare (union of dev and prod), and a value that
+#     breaks its secret's rules (constructs/platform_constructs/secret_catalog.py);
 #   - the plaintext is parsed to JSON in memory and piped to sops: no temporary plaintext file;
 #   - the output is a sops JSON document (one encrypted value per variable, names readable).
 set -euo pipefail
@@ -21,8 +22,9 @@ Recipients: the age keys listed in sops.yaml for the output path, plus any in
 $SOPS_AGE_RECIPIENTS (comma-separated), e.g. your own key before it is in sops.yaml.
 
 Checks first that the file sets exactly the secret variables ("sensitive": true) that the
-synthesized stacks of both envs declare; synthesizes (main.py --all-envs) when cdktf.out is
-missing or older than the sources.
+synthesized stacks of both envs declare, each value meeting its rules (length, characters:
+docs/secrets.md); synthesizes (main.py --all-envs) when cdktf.out is missing or older than
+the sources.
 
 Options:
   --no-synth   use cdktf.out as it is, even if it looks stale
@@ -100,7 +102,8 @@ main() {
   ensure_synth "$no_synth" dev prod
   printf '%s' "$plain" | tfsecrets check-names --outdir "$OUTDIR" --env dev --outdir "$OUTDIR" --env prod \
       --label "'$input'" \
-    || die "'$input' does not match the stacks' secret variables (see above); secrets.tfvars.example lists them"
+    || die "'$input' does not match the stacks' secret variables or breaks their rules (see above);
+  secrets.tfvars.example lists them with their rules (docs/secrets.md, 'Rules per secret')"
 
   local recipients=() r policy
   policy=$(policy_recipients "$output") || exit 1

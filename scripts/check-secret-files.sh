@@ -2,8 +2,9 @@
 # Refuses committing secrets in plaintext: used by pre-commit and mirrored by tests/security/test_hygiene.py.
 #   scripts/check-secret-files.sh FILE...      (pre-commit passes the staged files)
 #   scripts/check-secret-files.sh --all        (every file git tracks)
-# Fails when a file is a plaintext secrets file (secrets.tfvars, *.auto.tfvars*, decrypted copies, age keys,
-# kubeconfigs, state) or when a *.enc file is not SOPS-encrypted.
+# Fails when a file is a plaintext secrets file (any tfvars but secrets.tfvars.example and *.tfvars.enc,
+# editor copies such as secrets.tfvars~ .secrets.tfvars.swp #secrets.tfvars#, age keys, kubeconfigs,
+# state) or when a *.enc file is not SOPS-encrypted.
 set -euo pipefail
 
 usage() {
@@ -25,8 +26,9 @@ refuse() { echo "refused: $1: $2" >&2; status=1; }
 for file in "${files[@]}"; do
   base=$(basename -- "$file")
   case "$base" in
-    secrets.tfvars|*.auto.tfvars|*.auto.tfvars.json|*.tfvars.dec*|*.tfstate|*.tfstate.*|*.tfplan)
-      refuse "$file" "plaintext secrets/state must never be committed (it is git-ignored; use bin/sops-encrypt.sh)" ;;
+    secrets.tfvars.example|*.tfvars.enc) ;;  # fake values / ciphertext (checked below)
+    *.tfvars|*.tfvars[.~#]*|*.tfstate|*.tfstate.*|*.tfplan)
+      refuse "$file" "plaintext secrets/state (or an editor's copy of them) must never be committed (git-ignored; use bin/sops-encrypt.sh)" ;;
     keys.txt) refuse "$file" "looks like an age private key file" ;;
   esac
   case "$file" in

@@ -3,9 +3,10 @@
 
     APP_ENV=dev  make doctor        (or: .venv/bin/python scripts/doctor.py --env prod)
 
-Each failing line says how to fix it; the exit status is 1 when any check fails. Nothing is
-changed and no secret is decrypted: the age key is only matched against the recipients listed in
-``secrets.tfvars.enc``.
+Each failing line says how to fix it; the exit status is 1 when any check fails. No secret is
+decrypted: the age key is only matched against the recipients listed in ``secrets.tfvars.enc``.
+The one thing it changes: a decrypted secrets file that a killed ``scripts/tofu-secrets.sh`` run
+left in a stack directory is removed (under the checkout's lock, so never a live run's file).
 """
 
 from __future__ import annotations
@@ -103,21 +104,51 @@ def check_secrets_file(config: PlatformConfig) -> Result:
                       "cp secrets.tfvars.example secrets.tfvars; fill it; bin/sops-encrypt.sh secrets.tfvars secrets.tfvars.enc")
     key = _key_file()
     if key.exists():
-        mine = set(tfsecrets.public_keys(key.read_text()))
-        recipients = set(tfsecrets.sops_recipients(enc.read_text()))
+        try:
+            mine = set(tfsecrets.public_keys(tfsecrets.read_text(key)))
+            recipients = set(tfsecrets.sops_recipients(tfsecrets.read_text(enc)))
+        except tfsecrets.SecretsError as exc:
+            return Result(False, "secrets", str(exc), "restore the file (git checkout, or your key's backup)")
         if not mine & recipients:
             return Result(False, "secrets", f"your age key is not a recipient of {enc.name}",
                           "ask a teammate to add your public key to sops.yaml and run sops updatekeys (docs/secrets.md)")
     return Result(True, "secrets", f"{enc.name} readable with your key")
 
 
+def _outdir() -> Path:
+    outdir = Path(os.environ.get("CDKTF_OUTDIR") or "cdktf.out")
+    return outdir if outdir.is_absolute() else REPO / outdir
+
+
 def _kubeconfig(config: PlatformConfig) -> Path:
     path = config.kube.config_path
     if path.startswith("~"):
         return Path(path).expanduser()
-    outdir = Path(os.environ.get("CDKTF_OUTDIR") or "cdktf.out")
-    outdir = outdir if outdir.is_absolute() else REPO / outdir
-    return (outdir / "stacks" / "x" / path).resolve()  # tofu reads it relative to a stack dir
+    return (_outdir() / "stacks" / "x" / path).resolve()  # tofu reads it relative to a stack dir
+
+
+def check_outdir(config: PlatformConfig) -> Result:
+    try:
+        tfsecrets.check_outdir(REPO, _outdir())
+    except tfsecrets.SecretsError as exc:
+        return Result(False, "output folder", str(exc), "unset CDKTF_OUTDIR (docs/secrets.md)")
+    return Result(True, "output folder", f"{_outdir()} (state and kubeconfig paths reach this checkout)")
+
+
+def check_stale_plaintext(config: PlatformConfig) -> Result:
+    name = "leftover plaintext"
+    fd, holder = tfsecrets.lock_checkout(REPO, "make doctor")
+    if fd is None:
+        return Result(True, name, f"not checked: a tofu-secrets run is active ({holder})",
+                      "run make doctor again once it has finished", warning=True)
+    try:
+        notes = tfsecrets.sweep_plaintext(REPO, _outdir())
+    finally:
+        os.close(fd)
+    if notes:
+        return Result(True, name, "; ".join(notes),
+                      "nothing more to do; rotate those secrets if the machine is shared", warning=True)
+    return Result(True, name, "no decrypted secrets file in any stack directory")
 
 
 def check_kubeconfig(config: PlatformConfig) -> Result:
@@ -235,7 +266,8 @@ def check_cni(config: PlatformConfig) -> Result:
 
 
 COMMON: list[Callable[[PlatformConfig], Result]] = [
-    check_tofu, check_kubectl, check_sops, check_age_key, check_secrets_file, check_kubeconfig, check_cni
+    check_tofu, check_kubectl, check_sops, check_age_key, check_secrets_file, check_kubeconfig, check_cni,
+    check_outdir, check_stale_plaintext,
 ]
 PROD: list[Callable[[PlatformConfig], Result]] = [check_doctl, check_spaces_credentials]
 DEV: list[Callable[[PlatformConfig], Result]] = [check_minikube_addon]

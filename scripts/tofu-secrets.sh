@@ -6,8 +6,11 @@
 # the variables that stack declares, and the file is removed as soon as that stack is done.
 # JSON rather than HCL: tfvars.json values are literal strings, so quotes, backslashes,
 # newlines and ${...} need no escaping. Clean-up also runs on failure, SIGINT and SIGTERM.
-# Every check happens before anything is decrypted or written.
+# Every check happens before anything is decrypted or written. One run at a time per checkout
+# (flock on .tofu-secrets.lock); under the lock, decrypted files that a killed run left in any
+# stack directory are removed first. The age key never reaches tofu's environment.
 set -euo pipefail
+umask 077  # from the first file on, synthesis included: nothing tofu runs is writable by others
 
 PROG=tofu-secrets
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,14 +42,20 @@ Environment:
   APP_ENV              dev (default) or prod; exported to tofu as TF_VAR_app_env
   SECRETS_FILE         encrypted secrets (default: secrets.tfvars.enc at the repo root)
   SOPS_AGE_KEY_FILE    your age key (default: ~/.config/sops/age/keys.txt), or SOPS_AGE_KEY
-  CDKTF_OUTDIR         synthesized output (default: cdktf.out)
+                       (both are removed from tofu's environment)
+  CDKTF_OUTDIR         synthesized output (default: cdktf.out); a folder directly in the repository
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY   Spaces keys for the prod state backend (prod only)
 
 Synthesis: when cdktf.out is missing, lacks the env's stacks, or is older than main.py,
 cdktf.json, pyproject.toml, constructs/ or envs/, the wrapper runs `APP_ENV=<env> main.py`
 first. A stack directory without .terraform gets `tofu init -input=false` first.
+Only one run per checkout at a time: a second one stops and names the first.
 USAGE
 }
+
+LOCK_FILE=$ROOT/.tofu-secrets.lock
+# Variables that carry (or lead to) the age identity: sops needs them, tofu and its providers never.
+AGE_KEY_VARS=(SOPS_AGE_KEY SOPS_AGE_KEY_FILE SOPS_AGE_KEY_CMD SOPS_AGE_SSH_PRIVATE_KEY_FILE)
 
 STACK_DIRS=()
 cleanup() {
@@ -93,6 +102,25 @@ check_prod_credentials() {
   (a Spaces access key: DO control panel > API > Spaces Keys; see docs/secrets.md)"
 }
 
+# One run per checkout: fd 9 stays open (and locked) in this shell and every child, tofu included,
+# so a tofu left running by a killed wrapper still holds it. The holder is recorded in the file.
+acquire_lock() {
+  local env=$1; shift
+  exec 9<>"$LOCK_FILE" || die "cannot open the lock file $LOCK_FILE"
+  local holder
+  if ! holder=$(tfsecrets lock --fd 9 --pid $$ --command "APP_ENV=$env tofu $*"); then
+    [ -n "$holder" ] || exit 1
+    die "another scripts/tofu-secrets.sh run is active in this checkout: $holder.
+  Wait for it to finish; two runs would delete or overwrite each other's decrypted secrets."
+  fi
+}
+
+# Decrypted files left by a run that could not clean up (SIGKILL, power loss), in any stack directory.
+sweep_stale() {
+  local line
+  while IFS= read -r line; do [ -z "$line" ] || note "$line"; done < <(tfsecrets sweep --root "$ROOT" --outdir "$OUTDIR")
+}
+
 check_secrets_file() {
   [ -f "$SECRETS_FILE" ] || die "encrypted secrets '$SECRETS_FILE' not found. Create it:
   cp secrets.tfvars.example secrets.tfvars   # then fill in real values
@@ -131,10 +159,17 @@ main() {
   check_env "$env"
   SECRETS_FILE=${SECRETS_FILE:-$ROOT/secrets.tfvars.enc}
   require_tools
+  tfsecrets check-outdir --root "$ROOT" --outdir "$OUTDIR" || exit 1
+  acquire_lock "$env" "$@"
+  sweep_stale
   check_tofu
   [ "$env" != prod ] || check_prod_credentials
   check_secrets_file
   check_key
+  # From here on only sops gets the age key: not synthesis, not tofu, not a provider or hook.
+  local age_env=() v
+  for v in "${AGE_KEY_VARS[@]}"; do [ -z "${!v+x}" ] || age_env+=("$v=${!v}"); done
+  export -n "${AGE_KEY_VARS[@]}"
   ensure_synth "$no_synth" "$env"
 
   local plan names=() name dir
@@ -145,13 +180,13 @@ main() {
     note "destroy: stacks run in reverse apply order (${names[*]})"
   fi
 
-  umask 077
   local secrets
-  secrets=$("$SOPS" --config "$SOPS_POLICY" decrypt --input-type json --output-type json "$SECRETS_FILE") \
-    || die "sops could not decrypt '$SECRETS_FILE' (see above)"
+  secrets=$(env "${age_env[@]}" "$SOPS" --config "$SOPS_POLICY" decrypt --input-type json --output-type json \
+      "$SECRETS_FILE") || die "sops could not decrypt '$SECRETS_FILE' (see above)"
+  unset "${AGE_KEY_VARS[@]}" age_env
   printf '%s' "$secrets" | tfsecrets check-secrets --outdir "$OUTDIR" --env "$env" ${stack:+--stack "$stack"} \
       --label "'$SECRETS_FILE'" \
-    || die "add the missing values: decrypt, edit and re-encrypt (docs/secrets.md, 'Change a secret')"
+    || die "fix the values: decrypt, edit and re-encrypt (docs/secrets.md, 'Change a secret')"
 
   export TF_VAR_app_env=$env
   local i n=${#names[@]} rc

@@ -5,25 +5,62 @@ import cdktf/jsii (slow, and synthesis is a separate step). pyrage is used when 
 
 Plaintext secrets only ever pass through pipes and this process's memory; the single
 file this module writes is a per-stack ``.secrets.auto.tfvars.json`` (mode 0600) that
-the wrapper deletes after tofu has run.
+the wrapper deletes after tofu has run. One lock per checkout (``.tofu-secrets.lock``)
+serializes wrapper runs; under it, decrypted files left by a killed run are swept.
+
+The rules each secret's value must meet come from ``constructs/platform_constructs/
+secret_catalog.py`` (loaded by path: it is standard library only, like this module).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
+import importlib.util
 import json
 import os
 import re
+import stat
 import sys
 from pathlib import Path
+from types import ModuleType
 
 ENVS = ("dev", "prod")
 SECRETS_FILE_NAME = ".secrets.auto.tfvars.json"
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+REPO = Path(__file__).resolve().parents[2]
+CATALOG_FILE = Path("constructs/platform_constructs/secret_catalog.py")
+LOCK_NAME = ".tofu-secrets.lock"
 
 
 class SecretsError(Exception):
     """A problem the user can fix; the message names it and the fix."""
+
+
+def load_catalog(root: Path = REPO) -> ModuleType:
+    """The secrets catalog module, imported from its file (no package import, no cdktf)."""
+    path = root / CATALOG_FILE
+    if not path.is_file():
+        raise SecretsError(f"{path} not found: restore it from git (it lists every secret and its rules)")
+    spec = importlib.util.spec_from_file_location("platform_secret_catalog", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_text(path: Path) -> str:
+    """A text file that must be UTF-8; a bad byte is reported with its line and column."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SecretsError(
+            f"{path}:{line}:{column}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+        ) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -44,7 +81,9 @@ class _Parser:
         return self.text.count("\n", 0, self.pos if pos is None else pos) + 1
 
     def _fail(self, msg: str, pos: int | None = None) -> SecretsError:
-        return SecretsError(f"{self.source}:{self._line(pos)}: {msg}")
+        err = SecretsError(f"{self.source}:{self._line(pos)}: {msg}")
+        err.detail = msg  # type: ignore[attr-defined]
+        return err
 
     def _skip_blank(self, newlines: bool) -> None:
         """Skip spaces, comments and (when newlines) line breaks."""
@@ -159,11 +198,13 @@ class _Parser:
         if not m:
             raise self._fail(f"bad heredoc start for {name!r} (expected <<EOT or <<-EOT then a newline)")
         indent, marker = m.group(1) == "-", m.group(2)
+        opened = self.pos
         self.pos = m.end()
+        body_line = self._line()  # line number of the body's first line
         lines: list[str] = []
         while True:
             if self.pos >= len(t):
-                raise self._fail(f"heredoc for {name!r} is not closed by a line '{marker}'")
+                raise self._fail(f"heredoc for {name!r} opened here is not closed by a line '{marker}'", opened)
             end = t.find("\n", self.pos)
             end = len(t) if end < 0 else end
             line = t[self.pos : end]
@@ -184,8 +225,9 @@ class _Parser:
             try:
                 if sub._template_char(name, out):
                     continue
-            except SecretsError as exc:
-                raise self._fail(str(exc).split(": ", 1)[1]) from None
+            except SecretsError as exc:  # report the line inside the heredoc, not the closing marker's
+                line = body_line + body.count("\n", 0, sub.pos)
+                raise SecretsError(f"{self.source}:{line}: {exc.detail}") from None  # type: ignore[attr-defined]
             out.append(body[sub.pos])
             sub.pos += 1
         return "".join(out)
@@ -197,27 +239,10 @@ def parse_tfvars(text: str, source: str = "<tfvars>") -> dict[str, str]:
 
 
 def render_tfvars(values: dict[str, str]) -> str:
-    """Inverse of parse_tfvars: HCL quoted strings with every special character escaped."""
-    lines = []
-    for name in sorted(values):
-        v = values[name]
-        out = []
-        for ch in v:
-            if ch in ('"', "\\"):
-                out.append("\\" + ch)
-            elif ch == "\n":
-                out.append("\\n")
-            elif ch == "\r":
-                out.append("\\r")
-            elif ch == "\t":
-                out.append("\\t")
-            elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-                out.append(f"\\u{ord(ch):04x}")
-            else:
-                out.append(ch)
-        s = "".join(out).replace("${", "$${").replace("%{", "%%{")
-        lines.append(f'{name} = "{s}"\n')
-    return "".join(lines)
+    """Inverse of parse_tfvars: HCL quoted strings with every special character escaped (the
+    catalog's hcl_string, which also writes the stacks' validation expressions)."""
+    hcl_string = load_catalog().hcl_string
+    return "".join(f"{name} = {hcl_string(values[name])}\n" for name in sorted(values))
 
 
 # --------------------------------------------------------------------------------------
@@ -319,22 +344,27 @@ def needs_synth(root: Path, outdir: Path, env: str) -> str | None:
 EXAMPLE_HEADER = """\
 # Secret variables of the stacks: every variable declared "sensitive": true, in dev and prod.
 # Generated by: .venv/bin/python scripts/lib/tfsecrets.py example --outdir cdktf.out
-#   (after .venv/bin/python main.py --all-envs); tests/secrets checks it stays in sync.
+#   (after .venv/bin/python main.py --all-envs); tests/secrets checks it stays exact.
 # Flow: cp secrets.tfvars.example secrets.tfvars; replace EVERY value (all are fake);
 #       bin/sops-encrypt.sh secrets.tfvars secrets.tfvars.enc      (docs/secrets.md)
-# Values are HCL strings: escape " and \\ as \\" and \\\\, write a literal ${ as $${,
-# or use a heredoc (<<EOT ... EOT) for multi-line values.
+# Values are HCL strings: escape " and \\ as \\" and \\\\, write a literal ${ as $${.
+# Each value must meet its rules (docs/secrets.md, "Rules per secret"); sops-encrypt.sh, the
+# wrapper and tofu plan refuse one that does not, naming the secret and the rule.
 """
 
 
-def fake_value(name: str) -> str:
-    """Obviously fake, alphanumeric (some secrets end up in URLs), long enough for length rules."""
-    if name.endswith("_url"):
-        return f"https://FAKE.invalid/{name}"
-    return "FAKE" + "".join(part.capitalize() for part in name.split("_")) + "0000000000000000"
+def rule_summary(entry) -> str:
+    """One comment line of the rules of a catalog entry (secrets.tfvars.example, docs)."""
+    parts = [f"{entry.min_length}+ characters" if entry.min_length > 1 else "not empty"]
+    parts.append("newlines allowed" if entry.multiline else "one line")
+    parts += [f"only {fmt.charset.label}" for fmt in entry.formats if fmt.charset is not None]
+    if entry.pattern is not None:
+        parts.append(entry.pattern.label)
+    return "; ".join(parts)
 
 
-def render_example(outdirs_envs: list[tuple[Path, str]]) -> str:
+def render_example(outdirs_envs: list[tuple[Path, str]], catalog: ModuleType | None = None) -> str:
+    catalog = catalog or load_catalog()
     specs: dict[str, dict] = {}
     users: dict[str, list[str]] = {}
     for outdir, env in outdirs_envs:
@@ -345,10 +375,41 @@ def render_example(outdirs_envs: list[tuple[Path, str]]) -> str:
                     users.setdefault(name, []).append(stack["name"])
     out = [EXAMPLE_HEADER]
     for name in sorted(specs):
-        desc = " ".join(str(specs[name].get("description", "")).split())
-        out.append(f"\n# {desc}\n# used by: {', '.join(users[name])}\n" if desc else f"\n# used by: {', '.join(users[name])}\n")
-        out.append(render_tfvars({name: fake_value(name)}))
+        entry = catalog.CATALOG.get(name)
+        lines = [" ".join(str(specs[name].get("description", "")).split())]
+        if entry is not None:
+            lines.append(f"rules: {rule_summary(entry)}")
+        lines.append(f"used by: {', '.join(users[name])}")
+        out.append("\n" + "".join(f"# {line}\n" for line in lines if line))
+        out.append(render_tfvars({name: entry.example_value() if entry else f"FAKE{name}"}))
     return "".join(out)
+
+
+def _md(text: str) -> str:
+    """Plain text for a Markdown table cell (code spans in it hold no backslash or angle bracket)."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_rules_doc(catalog: ModuleType | None = None) -> str:
+    """The Markdown of docs/secrets.md between the RULES markers (a test keeps it current)."""
+    catalog = catalog or load_catalog()
+    def how(fmt, first: bool = False) -> str:
+        text = "encoded" if fmt.charset is None else "refused unless " + fmt.charset.label
+        return text[0].upper() + text[1:] if first else text
+
+    out = [
+        "| Format | How a value survives it |",
+        "|---|---|",
+        *(f"| {_md(fmt.where)} | **{_md(how(fmt, first=True))}**: {_md(fmt.handling)} |" for fmt in catalog.FORMATS),
+        "",
+        "| Secret | Rules | Also written into (besides its Kubernetes Secret or provider setting, as is) |",
+        "|---|---|---|",
+    ]
+    for name in sorted(catalog.CATALOG):
+        entry = catalog.CATALOG[name]
+        where = "; ".join(f"{fmt.where}: {how(fmt)}" for fmt in entry.formats) or "—"
+        out.append(f"| `{name}` | {_md(rule_summary(entry))} | {_md(where)} |")
+    return "\n".join(out) + "\n"
 
 
 # --------------------------------------------------------------------------------------
@@ -386,6 +447,111 @@ def write_stack_secrets(dest: Path, values: dict[str, str], names: set[str]) -> 
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return len(subset)
+
+
+def value_problems(values: dict[str, str], names: set[str] | None = None, catalog: ModuleType | None = None) -> list[str]:
+    """Catalog rules broken by ``values`` (only ``names`` when given); messages never hold a value."""
+    catalog = catalog or load_catalog()
+    chosen = {n: v for n, v in values.items() if names is None or n in names}
+    return list(catalog.check(chosen))
+
+
+# --------------------------------------------------------------------------------------
+# One run at a time per checkout, and the leftovers of a killed run
+# --------------------------------------------------------------------------------------
+
+
+def try_lock(fd: int, holder: dict[str, object]) -> str | None:
+    """flock(fd) without waiting; on success record ``holder`` in the file and return None, else
+    return a description of the current holder. The lock belongs to the open file description,
+    so it stays held by the caller (and its children: tofu keeps it while it runs) after we exit."""
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return describe_holder(os.pread(fd, 4096, 0))
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
+    return None
+
+
+def describe_holder(raw: bytes) -> str:
+    try:
+        info = json.loads(raw.decode() or "{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        info = {}
+    pid = info.get("pid")
+    text = ", ".join(str(info[k]) for k in ("command", "started") if info.get(k)) or "unknown run"
+    if isinstance(pid, int):
+        try:
+            os.kill(pid, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:
+            alive = True
+        text = f"pid {pid} ({text})" if alive else f"pid {pid}, now gone ({text}); a tofu it started still runs"
+    return text
+
+
+def lock_checkout(root: Path, command: str) -> tuple[int | None, str]:
+    """For Python callers (doctor, main.py): (fd, "") when locked, (None, holder) when held."""
+    fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    held_by = try_lock(fd, {"pid": os.getpid(), "command": command, "started": _now()})
+    if held_by is None:
+        return fd, ""
+    os.close(fd)
+    return None, held_by
+
+
+def _now() -> str:
+    return _dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
+
+
+def stale_plaintext(root: Path, outdir: Path | None = None) -> list[Path]:
+    """Every decrypted secrets file in a stack directory of this checkout: any output folder
+    directly in the repository (cdktf.out and the like), and ``outdir``."""
+    found = set(root.glob(f"*/stacks/*/{SECRETS_FILE_NAME}"))
+    if outdir is not None:
+        found |= set(outdir.glob(f"stacks/*/{SECRETS_FILE_NAME}"))
+    # a planted symlink is listed too (and removed, never followed)
+    return sorted(p for p in found if os.path.lexists(p))
+
+
+def sweep_plaintext(root: Path, outdir: Path | None = None) -> list[str]:
+    """Remove the decrypted files a killed run left (call only under the checkout lock)."""
+    notes = []
+    for path in stale_plaintext(root, outdir):
+        when = _dt.datetime.fromtimestamp(path.lstat().st_mtime).astimezone().replace(microsecond=0).isoformat()
+        path.unlink()
+        notes.append(f"removed {path} (decrypted secrets left by an interrupted run, written {when})")
+    return notes
+
+
+def check_outdir(root: Path, outdir: Path) -> None:
+    """The stacks reach the repository as ../../.. from <outdir>/stacks/<stack>: the dev state
+    (.state/), the prod kubeconfig (.kube/) and MinIO's data (data/) only land in this checkout
+    when the output folder sits directly in it."""
+    real_root, real_out = root.resolve(), outdir.resolve()
+    if real_out.parent != real_root:
+        raise SecretsError(
+            f"CDKTF_OUTDIR={outdir} is not a folder directly in the repository {real_root}: the stacks find the "
+            "repository as ../../.. from <outdir>/stacks/<stack>, so dev state would be read and written in "
+            f"{real_out.parent / '.state'} instead of {real_root / '.state'} (and the prod kubeconfig looked up in "
+            f"{real_out.parent / '.kube'}). Unset CDKTF_OUTDIR, or use a folder directly in {real_root}."
+        )
+
+
+def check_not_writable_by_others(paths: list[Path]) -> None:
+    for path in paths:
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        if mode & 0o022:
+            raise SecretsError(
+                f"{path} is writable by group or others (mode {mode:04o}): anyone could change what tofu runs with "
+                f"your secrets. Fix: chmod -R go-w {path.parent if path.is_file() else path} and synthesize again "
+                "(the wrapper synthesizes under umask 077)"
+            )
 
 
 # --------------------------------------------------------------------------------------
@@ -460,7 +626,7 @@ def _read_stdin() -> str:
 
 def _cmd_tfvars_to_json(a: argparse.Namespace) -> int:
     path = Path(a.file)
-    values = parse_tfvars(path.read_text(encoding="utf-8"), str(path))
+    values = parse_tfvars(read_text(path), str(path))
     sys.stdout.write(json.dumps(values, ensure_ascii=False, indent=2) + "\n")
     return 0
 
@@ -471,7 +637,8 @@ def _cmd_json_to_tfvars(a: argparse.Namespace) -> int:
 
 
 def _cmd_check_names(a: argparse.Namespace) -> int:
-    present = set(load_secrets_json(_read_stdin()))
+    values = load_secrets_json(_read_stdin())
+    present = set(values)
     declared: set[str] = set()
     for outdir, env in zip(a.outdir, a.env, strict=True):
         for names in secrets_by_stack(Path(outdir), env).values():
@@ -481,25 +648,42 @@ def _cmd_check_names(a: argparse.Namespace) -> int:
         print(f"missing (declared by the stacks, absent from {a.label}): {', '.join(missing)}", file=sys.stderr)
     if unknown:
         print(f"unknown (in {a.label}, declared by no stack): {', '.join(unknown)}", file=sys.stderr)
-    return 1 if missing or unknown else 0
+    problems = value_problems(values)
+    if problems:
+        _print_value_problems(a.label, problems)
+    return 1 if missing or unknown or problems else 0
+
+
+def _print_value_problems(label: str, problems: list[str]) -> None:
+    print(f"{label} holds values the stacks refuse (tofu plan checks the same rules):",
+          *(f"  {p}" for p in problems), sep="\n", file=sys.stderr)
 
 
 def _cmd_plan(a: argparse.Namespace) -> int:
     outdir = Path(a.outdir)
-    for s in select_stacks(outdir, a.env, a.stack):
-        print(f"{s['name']}\t{stack_dir(outdir, s).resolve()}")
+    chosen = select_stacks(outdir, a.env, a.stack)
+    dirs = [stack_dir(outdir, s) for s in chosen]
+    check_not_writable_by_others([outdir, outdir / "stacks", *dirs, *(d / "cdk.tf.json" for d in dirs)])
+    for s, d in zip(chosen, dirs, strict=True):
+        print(f"{s['name']}\t{d.resolve()}")
     return 0
 
 
 def _cmd_check_secrets(a: argparse.Namespace) -> int:
     values = load_secrets_json(_read_stdin())
     problems = []
+    declared: set[str] = set()
     for name, names in secrets_by_stack(Path(a.outdir), a.env, a.stack).items():
+        declared |= names
         missing = sorted(names - set(values))
         if missing:
             problems.append(f"  {name}: {', '.join(missing)}")
     if problems:
         print(f"{a.label} lacks secrets that the stacks declare:", *problems, sep="\n", file=sys.stderr)
+        return 1
+    bad = value_problems(values, declared)
+    if bad:
+        _print_value_problems(a.label, bad)
         return 1
     return 0
 
@@ -525,13 +709,48 @@ def _cmd_example(a: argparse.Namespace) -> int:
     return 0
 
 
+RULES_BEGIN, RULES_END = "<!-- rules: generated by tfsecrets.py docs -->\n", "<!-- end of rules -->\n"
+
+
+def _cmd_docs(a: argparse.Namespace) -> int:
+    if not a.write:
+        sys.stdout.write(render_rules_doc())
+        return 0
+    path = Path(a.write)
+    text = read_text(path)
+    if RULES_BEGIN not in text or RULES_END not in text:
+        raise SecretsError(f"{path} lacks the lines {RULES_BEGIN.strip()} and {RULES_END.strip()}")
+    head, rest = text.split(RULES_BEGIN, 1)
+    path.write_text(head + RULES_BEGIN + render_rules_doc() + RULES_END + rest.split(RULES_END, 1)[1])
+    return 0
+
+
+def _cmd_lock(a: argparse.Namespace) -> int:
+    held_by = try_lock(a.fd, {"pid": a.pid, "command": a.command, "started": _now()})
+    if held_by is None:
+        return 0
+    print(held_by)
+    return 1
+
+
+def _cmd_sweep(a: argparse.Namespace) -> int:
+    for note in sweep_plaintext(Path(a.root), Path(a.outdir)):
+        print(note)
+    return 0
+
+
+def _cmd_check_outdir(a: argparse.Namespace) -> int:
+    check_outdir(Path(a.root), Path(a.outdir))
+    return 0
+
+
 def _cmd_gen_key(a: argparse.Namespace) -> int:
     sys.stdout.write(generate_key_text())
     return 0
 
 
 def _cmd_pubkeys(a: argparse.Namespace) -> int:
-    keys = public_keys(Path(a.keyfile).read_text(encoding="utf-8"))
+    keys = public_keys(read_text(Path(a.keyfile)))
     if not keys:
         raise SecretsError(f"{a.keyfile} holds no AGE-SECRET-KEY-1… line: it is not an age key file")
     print("\n".join(keys))
@@ -550,12 +769,12 @@ def available_public_keys() -> dict[str, list[str]]:
         found["SOPS_AGE_KEY"] = public_keys(os.environ["SOPS_AGE_KEY"])
     for path in {Path(p) for p in (os.environ.get("SOPS_AGE_KEY_FILE"), default_key_file()) if p}:
         if path.is_file():
-            found[str(path)] = public_keys(path.read_text(encoding="utf-8"))
+            found[str(path)] = public_keys(read_text(path))
     return found
 
 
 def _cmd_key_matches(a: argparse.Namespace) -> int:
-    recipients = set(sops_recipients(Path(a.enc).read_text(encoding="utf-8")))
+    recipients = set(sops_recipients(read_text(Path(a.enc))))
     found = available_public_keys()
     mine = {k for keys in found.values() for k in keys}
     if mine & recipients:
@@ -614,6 +833,18 @@ def main(argv: list[str] | None = None) -> int:
     sp.add_argument("--outdir", required=True)
     sp.add_argument("--env", required=True, choices=ENVS)
     sp = add("example", _cmd_example, "print secrets.tfvars.example for the synthesized stacks (both envs)")
+    sp.add_argument("--outdir", required=True)
+    sp = add("docs", _cmd_docs, "print the rules tables of docs/secrets.md (from the secrets catalog)")
+    sp.add_argument("--write", metavar="FILE", help="replace the generated block of FILE instead")
+    sp = add("lock", _cmd_lock, "take the checkout lock on an inherited fd (exit 1 and name the holder if held)")
+    sp.add_argument("--fd", type=int, required=True)
+    sp.add_argument("--pid", type=int, required=True)
+    sp.add_argument("--command", default="")
+    sp = add("sweep", _cmd_sweep, "remove decrypted files left by a killed run (under the lock)")
+    sp.add_argument("--root", required=True)
+    sp.add_argument("--outdir", required=True)
+    sp = add("check-outdir", _cmd_check_outdir, "fail unless the output folder sits directly in the repository")
+    sp.add_argument("--root", required=True)
     sp.add_argument("--outdir", required=True)
     add("gen-key", _cmd_gen_key, "print a new age identity in age-keygen format")
     sp = add("pubkeys", _cmd_pubkeys, "public keys of an age key file")

@@ -86,7 +86,11 @@ def test_clickhouse_not_bitnami_password_from_secret(all_apps_stacks, env):
     assert clickhouse["image"].startswith(("altinity/clickhouse-server:", "clickhouse/clickhouse-server:"))
     assert env_of(clickhouse)["CLICKHOUSE_SKIP_USER_SETUP"] == "1"
     _, secret = named(stack, "kubernetes_secret_v1", "clickhouse-auth", "sentry")
-    assert "<password>${var.sentry_clickhouse_password}</password>" in secret["data"]["users.xml"]
+    users = secret["data"]["users.xml"]
+    assert "<password_sha256_hex>${sha256(var.sentry_clickhouse_password)}</password_sha256_hex>" in users, users
+    assert "var.sentry_clickhouse_password}" not in users.replace("sha256(var.sentry_clickhouse_password)", ""), (
+        "only the digest of the password may be in users.xml (tests/secrets/test_secret_formats.py parses it)"
+    )
 
 
 @pytest.mark.parametrize("env", ENVS)

@@ -64,10 +64,12 @@ def test_secrets_database_and_valkey(stacks, env):
     stack = stacks[f"{env}-apps"]
     _, secret = named(stack, "kubernetes_secret_v1", "twenty-env", "twenty")
     data = secret["data"]
+    # passwords percent-encoded by OpenTofu (tests/secrets/test_secret_formats.py parses the URLs)
     assert data["PG_DATABASE_URL"] == (
-        "postgres://twenty:${var.twenty_db_password}@postgres.data.svc.cluster.local:5432/twenty"
+        'postgres://twenty:${replace(urlencode(var.twenty_db_password), "+", "%20")}'
+        "@postgres.data.svc.cluster.local:5432/twenty"
     )
-    assert data["REDIS_URL"] == "redis://:${var.twenty_valkey_password}@valkey:6379/0"
+    assert data["REDIS_URL"] == 'redis://:${replace(urlencode(var.twenty_valkey_password), "+", "%20")}@valkey:6379/0'
     assert data["APP_SECRET"] == "${var.twenty_app_secret}"
     assert data["ENCRYPTION_KEY"] == "${var.twenty_encryption_key}"
     for variable in ("twenty_db_password", "twenty_app_secret", "twenty_encryption_key", "twenty_valkey_password"):

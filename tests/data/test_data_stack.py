@@ -185,10 +185,10 @@ def test_switched_off_apps_need_no_password(stacks, configs, env):
 @pytest.mark.parametrize("engine", ENGINES, ids=lambda e: e.name)
 def test_password_change_reruns_the_job(stacks, configs, env, engine):
     release = init_release(stacks[f"{env}-data"], engine.name)
-    (digest,) = release["set_sensitive"]
-    assert digest["name"] == "passwordsDigest", f"{env}: {digest}"
-    for db in enabled_databases(configs[env], engine):
-        assert f"sha256(var.{db.password_variable})" in digest["value"], f"{env}: {db.app}'s password must re-run the Job"
+    digests = {entry["name"]: entry["value"] for entry in release["set_sensitive"]}
+    assert digests == {
+        f"passwordsDigest.{db.app}": f"${{sha256(var.{db.password_variable})}}" for db in enabled_databases(configs[env], engine)
+    }, f"{env}: every app password (and only its digest) must re-run the Job"
     assert "var." not in release["values"][0], f"{env}: no password-derived value in the readable values"
 
 

@@ -43,3 +43,33 @@ def test_cdktf_json_runs_main_py_with_the_venv_python():
     assert config["app"] == ".venv/bin/python main.py", "the CLI must use the venv (pinned deps, Node 24)"
     assert config["output"] == "cdktf.out" and config["language"] == "python"
     assert not config["terraformProviders"], "prebuilt bindings only: provider entries would trigger `cdktf get`"
+
+
+def _main_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("main_under_test", REPO / "main.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_synthesis_removes_plaintext_a_killed_wrapper_run_left(tmp_path, capsys):
+    """Re-synthesizing is a run too: it sweeps every stack directory of the checkout, under the
+    wrapper's lock (so never while a wrapper run, whose files are live, holds it)."""
+    main = _main_module()
+    sys.path.insert(0, str(REPO / "scripts" / "lib"))
+    import tfsecrets
+
+    left = [tmp_path / out / "stacks" / "dev-data" / ".secrets.auto.tfvars.json" for out in ("cdktf.out", "old.out")]
+    for path in left:
+        path.parent.mkdir(parents=True)
+        path.write_text("{}")
+    fd, _ = tfsecrets.lock_checkout(tmp_path, "a wrapper run")
+    main.sweep_stale_plaintext(tmp_path, tmp_path / "cdktf.out")
+    assert all(p.exists() for p in left), "a live wrapper run's files must stay"
+    os.close(fd)
+    main.sweep_stale_plaintext(tmp_path, tmp_path / "cdktf.out")
+    err = capsys.readouterr().err
+    assert not any(p.exists() for p in left)
+    assert all(f"main.py: removed {p}" in err for p in left), err

@@ -161,3 +161,30 @@ def test_prod_needs_doctl_and_state_credentials(machine):
 def test_invalid_app_env_fails_with_the_valid_values(machine):
     result = doctor({**machine["env"], "APP_ENV": "qa"})
     assert result.returncode == 1 and "Valid values: dev, prod" in result.stderr
+
+
+def test_doctor_removes_plaintext_a_killed_run_left_and_says_so(machine, tmp_path):
+    outdir = tmp_path / "cdktf.out"
+    left = [outdir / "stacks" / name / ".secrets.auto.tfvars.json" for name in ("dev-data", "prod-cluster")]
+    for path in left:
+        path.parent.mkdir(parents=True)
+        path.write_text('{"state_passphrase": "x"}')
+    result = doctor({**machine["env"], "CDKTF_OUTDIR": str(outdir)})
+    assert not any(p.exists() for p in left), "doctor must remove what an interrupted run left"
+    line = next(ln for ln in result.stdout.splitlines() if "leftover plaintext" in ln)
+    assert line.startswith("WARN") and all(f"removed {p}" in line for p in left), result.stdout
+    again = doctor({**machine["env"], "CDKTF_OUTDIR": str(outdir)})
+    assert "ok    leftover plaintext: no decrypted secrets file" in again.stdout, again.stdout
+
+
+def test_doctor_fails_an_output_folder_that_moves_the_state(machine, tmp_path):
+    result = doctor({**machine["env"], "CDKTF_OUTDIR": str(tmp_path / "elsewhere")})
+    assert result.returncode == 1
+    assert "FAIL  output folder" in result.stdout and "dev state would be read and written in" in result.stdout
+
+
+def test_a_key_file_that_is_not_utf8_is_a_failing_line_not_a_traceback(machine):
+    machine["key"].write_bytes(b"# created\n\xff\xfeAGE-SECRET-KEY-1\n")
+    result = doctor(machine["env"])
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "FAIL  secrets" in result.stdout and "not valid UTF-8" in result.stdout, result.stdout

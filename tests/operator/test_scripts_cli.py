@@ -24,7 +24,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "secrets"))  # secrets_kit (tests/secrets is not a package)
-from secrets_kit import FAKE_TOFU, SOPS, fake_values, make_key, tfsecrets  # noqa: E402
+from secrets_kit import FAKE_TOFU, SOPS, copy_repo, fake_values, make_key, tfsecrets  # noqa: E402
 
 SCRIPT_DIRS = ("bin", "scripts")
 DEV_ORDER = ["dev-infra", "dev-data", "dev-metrics", "dev-apps"]
@@ -196,11 +196,56 @@ def test_make_destroy_refuses_prod_without_confirm(quiet_env: dict[str, str], co
     _no_side_effects(quiet_env)  # the tofu stand-in was never called: the wrapper did not start
 
 
+# Each value would run a command or reach the wrapper's arguments if make handed it to a shell.
+HOSTILE_MAKE_VARS = [
+    ("plan", {"STACK": "infra; touch {pwned}"}, "STACK="),
+    ("plan", {"STACK": "$(shell touch {pwned})"}, "STACK="),
+    ("plan", {"STACK": "`touch {pwned}`"}, "STACK="),
+    ("plan", {"STACK": "infra prod-infra"}, "STACK="),
+    ("plan", {"STACK": "%"}, "STACK="),
+    ("plan", {"STACK": "x$$(touch {pwned})"}, "STACK="),
+    # the reported bypass: a dev destroy whose STACK runs a second, unguarded prod destroy
+    ("destroy", {"APP_ENV": "dev", "STACK": "infra destroy; APP_ENV=prod scripts/tofu-secrets.sh"}, "STACK="),
+    ("destroy", {"APP_ENV": 'prod" ] && false; [ "x'}, "APP_ENV="),
+    ("destroy", {"APP_ENV": "prod", "CONFIRM": 'destroy-prod" ] || [ "'}, "CONFIRM=destroy-prod"),
+    ("apply", {"APP_ENV": "$(shell touch {pwned})"}, "APP_ENV="),
+    ("apply", {"APP_ENV": "dev prod"}, "APP_ENV="),
+]
+
+
+@pytest.mark.parametrize("target, variables, named", HOSTILE_MAKE_VARS)
+@pytest.mark.parametrize("via", ["command line", "environment"])
+def test_make_refuses_hostile_variables_before_any_shell(quiet_env: dict[str, str], tmp_path: Path, target: str,
+                                                          variables: dict[str, str], named: str, via: str) -> None:
+    pwned = tmp_path / "PWNED"
+    values = {k: v.replace("{pwned}", str(pwned)) for k, v in variables.items()}
+    env = {k: v for k, v in quiet_env.items() if k not in ("STACK", "CONFIRM", "APP_ENV")}
+    args = ["-o", SETUP_STAMP, target]
+    if via == "command line":
+        args += [f"{k}={v}" for k, v in values.items()]
+    else:
+        env |= values
+    res = make(*args, env=env)
+    assert res.returncode != 0, f"make {target} accepted {values}:\n{res.stdout}{res.stderr}"
+    assert named in res.stderr and "Makefile" in res.stderr, f"make must name the bad variable:\n{res.stderr}"
+    assert not pwned.exists(), f"make ran a command from {values}"
+    _no_side_effects(quiet_env)
+
+
+def test_make_keeps_a_hostile_app_env_literal_for_every_target(quiet_env: dict[str, str], tmp_path: Path) -> None:
+    """`export APP_ENV` would expand a command-line `$(shell ...)` for any target, `make help` included."""
+    pwned = tmp_path / "PWNED"
+    res = make("help", f"APP_ENV=$(shell touch {pwned})", env=quiet_env)
+    assert res.returncode == 0 and not pwned.exists(), res.stderr
+
+
 @pytest.fixture
 def dev_run(tmp_path: Path, synthesized: Path, quiet_env: dict[str, str]) -> dict[str, str]:
-    """Env for one real `make plan`: own HOME and age key, encrypted fake secrets, outdir copy, tofu stand-in."""
-    outdir = tmp_path / "cdktf.out"
-    shutil.copytree(synthesized, outdir)
+    """Env for one real `make plan` in a copy of the repo's Makefile and scripts (stacks find the
+    repo as ../../.., so the output folder must sit in it): own HOME and age key, encrypted fake
+    secrets, the session's synthesized stacks, a tofu stand-in."""
+    root = tmp_path / "repo"
+    outdir = copy_repo(root, synthesized)
     future = time.time() + 3600  # fresher than any source someone edits meanwhile: the wrapper never re-synthesizes
     for path in [outdir / "manifest.json", *outdir.glob("stacks/*/cdk.tf.json")]:
         os.utime(path, (future, future))
@@ -212,23 +257,23 @@ def dev_run(tmp_path: Path, synthesized: Path, quiet_env: dict[str, str]) -> dic
     (fakebin / "tofu").chmod(0o755)
     home = tmp_path / "home"
     key = make_key(home / ".config" / "sops" / "age" / "keys.txt")
-    env = {k: v for k, v in quiet_env.items() if k not in ("STACK", "CONFIRM", "PYTHON")} | {
+    env = {k: v for k, v in quiet_env.items() if k not in ("STACK", "CONFIRM", "PYTHON", "CDKTF_OUTDIR")} | {
         "PATH": f"{fakebin}:{quiet_env['PATH']}",
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "SOPS_AGE_KEY_FILE": str(key.path),
-        "CDKTF_OUTDIR": str(outdir),
         "SECRETS_FILE": str(tmp_path / "secrets.tfvars.enc"),
         "FAKE_TOFU_LOG": str(tmp_path / "tofu.log"),
         "SOPS_DISABLE_VERSION_CHECK": "1",
         "APP_ENV": "dev",
+        "REPO_COPY": str(root),
     }
     names = set().union(*(n for e in ("dev", "prod") for n in tfsecrets.secrets_by_stack(outdir, e).values()))
     plain = tmp_path / "secrets.tfvars"
     plain.write_text(tfsecrets.render_tfvars(fake_values(names)))
     assert SOPS.exists(), "run scripts/setup.sh: the venv carries sops"
     enc = subprocess.run(
-        [str(REPO / "bin" / "sops-encrypt.sh"), "--no-synth", str(plain), env["SECRETS_FILE"]],
+        [str(root / "bin" / "sops-encrypt.sh"), "--no-synth", str(plain), env["SECRETS_FILE"]],
         cwd=tmp_path, env={**env, "SOPS_AGE_RECIPIENTS": key.public}, capture_output=True, text=True, timeout=60,
     )
     assert enc.returncode == 0, enc.stderr
@@ -237,14 +282,15 @@ def dev_run(tmp_path: Path, synthesized: Path, quiet_env: dict[str, str]) -> dic
 
 
 def test_make_plan_runs_tofu_over_the_dev_stacks_in_order(dev_run: dict[str, str]) -> None:
-    res = make("-o", SETUP_STAMP, "plan", env=dev_run)
+    res = subprocess.run(["make", "--no-print-directory", "-o", SETUP_STAMP, "plan"], cwd=dev_run["REPO_COPY"],
+                         env=dev_run, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "synthesizing" not in res.stderr, "the fresh outdir copy must be used as is"
     log = Path(dev_run["FAKE_TOFU_LOG"])
     calls = [json.loads(line) for line in log.read_text().splitlines()]
     plans = [c for c in calls if c["args"][:1] == ["plan"]]
     assert [c["stack"] for c in plans] == DEV_ORDER, "make plan runs every dev stack in apply order"
-    outdir = Path(dev_run["CDKTF_OUTDIR"])
+    outdir = Path(dev_run["REPO_COPY"]) / "cdktf.out"
     declared = tfsecrets.secrets_by_stack(outdir, "dev")
     for c in plans:
         assert Path(c["cwd"]) == outdir / "stacks" / c["stack"]

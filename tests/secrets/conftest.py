@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -10,19 +9,13 @@ import pytest
 from pyrage import x25519
 
 sys.path.insert(0, str(Path(__file__).parent))  # secrets_kit, without making tests/secrets a package
-from secrets_kit import FAKE_TOFU, REPO, Sandbox, fake_values, make_key
+from secrets_kit import FAKE_TOFU, Sandbox, copy_repo, fake_values, make_key
 
 
 def _build(root_parent: Path, synthesized: Path, ident: x25519.Identity) -> Sandbox:
     root = root_parent / "repo"
     root.mkdir()
-    for rel in ("bin", "scripts"):
-        shutil.copytree(REPO / rel, root / rel, ignore=shutil.ignore_patterns("__pycache__"))
-    for rel in ("sops.yaml", "secrets.tfvars.example"):
-        shutil.copy2(REPO / rel, root / rel)
-    (root / ".venv").symlink_to(REPO / ".venv")
-    shutil.copytree(synthesized, root / "cdktf.out")
-    for stack_dir in (root / "cdktf.out" / "stacks").iterdir():
+    for stack_dir in (copy_repo(root, synthesized) / "stacks").iterdir():
         (stack_dir / ".terraform").mkdir()  # as if initialized: halves the tofu calls per run
 
     fakebin = root_parent / "fakebin"

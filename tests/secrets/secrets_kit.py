@@ -7,6 +7,7 @@ Nothing here touches the real HOME, the repo's cdktf.out or its git state.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -33,7 +34,9 @@ cwd = pathlib.Path.cwd()
 f = cwd / ".secrets.auto.tfvars.json"
 rec = {"args": args, "cwd": str(cwd), "stack": cwd.name, "app_env": os.environ.get("TF_VAR_app_env"),
        "mode": oct(f.stat().st_mode & 0o777) if f.exists() else None,
-       "secrets": json.loads(f.read_text()) if f.exists() else None}
+       "secrets": json.loads(f.read_text()) if f.exists() else None,
+       "sops_env": sorted(k for k in os.environ if k.startswith("SOPS_AGE")),
+       "env_with_age_key": sorted(k for k, v in os.environ.items() if "AGE-SECRET-KEY-1" in v)}
 with open(os.environ["FAKE_TOFU_LOG"], "a") as log:
     log.write(json.dumps(rec) + "\n")
 if args[:1] == ["init"]:
@@ -49,6 +52,25 @@ if os.environ.get("FAKE_TOFU_SLEEP_ON") == cwd.name:
     time.sleep(30)
     sys.exit(0)
 '''
+
+
+REPO_PARTS = ("bin", "scripts", "sops.yaml", "secrets.tfvars.example", "Makefile",
+              "constructs/platform_constructs/secret_catalog.py")
+
+
+def copy_repo(root: Path, synthesized: Path) -> Path:
+    """The parts of the repo the secrets tooling runs from, the venv (linked) and a copy of the
+    session's stacks in root/cdktf.out. Returns that outdir."""
+    for rel in REPO_PARTS:
+        src, dst = REPO / rel, root / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dst)
+    (root / ".venv").symlink_to(REPO / ".venv")
+    shutil.copytree(synthesized, root / "cdktf.out")
+    return root / "cdktf.out"
 
 
 @dataclass
@@ -117,6 +139,21 @@ class Sandbox:
         return self.run("bin/sops-encrypt.sh", "--no-synth", "secrets.tfvars", name,
                         env={"SOPS_AGE_RECIPIENTS": recipients})
 
+    def encrypt_unchecked(self, values: dict[str, str]) -> None:
+        """secrets.tfvars.enc made with sops by hand (as an older file would be): no check of ours ran."""
+        proc = subprocess.run([str(SOPS), "encrypt", "--input-type", "json", "--output-type", "json", "--age",
+                               self.keys["me"].public, "/dev/stdin"], input=json.dumps(values),
+                              capture_output=True, text=True, env=self.env, check=True)
+        (self.root / "secrets.tfvars.enc").write_text(proc.stdout)
+
+    def fake_synthesis(self, script: str) -> Path:
+        """Move cdktf.out aside and put a stand-in main.py that runs ``script`` with ``saved`` (the old
+        outdir) defined; returns ``saved``."""
+        saved = self.root.parent / "saved.out"
+        self.outdir.rename(saved)
+        (self.root / "main.py").write_text(f"saved = {str(saved)!r}\n" + script)
+        return saved
+
     def decrypt(self, key: Key, name: str = "secrets.tfvars.enc") -> subprocess.CompletedProcess:
         return self.run(str(SOPS), "decrypt", "--input-type", "json", "--output-type", "json", name,
                         env=self.only_key(key))
@@ -126,5 +163,9 @@ class Sandbox:
         return {"SOPS_AGE_KEY_FILE": str(key.path), "HOME": str(key.path.parent)}
 
 
-def fake_values(names: set[str], marker: str = "") -> dict[str, str]:
-    return {n: f"fake-{n}-0123456789abcdef{marker}" for n in sorted(names)}
+CATALOG = tfsecrets.load_catalog(REPO)
+
+
+def fake_values(names: set[str]) -> dict[str, str]:
+    """Values every rule of the catalog accepts (its example values)."""
+    return {n: CATALOG.lookup(n).example_value() for n in sorted(names)}

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from secrets_kit import SOPS, Sandbox, fake_values, make_key
+from secrets_kit import SOPS, Sandbox, fake_values, make_key, tfsecrets
 
 ENCRYPT = "bin/sops-encrypt.sh"
 
@@ -118,24 +118,19 @@ def test_syntax_error_names_the_line(sandbox: Sandbox) -> None:
 def test_synthesizes_when_output_is_missing(sandbox: Sandbox) -> None:
     """No cdktf.out: the script runs main.py --all-envs (here a stand-in that restores the stacks)."""
     box = sandbox
-    saved = box.root.parent / "saved.out"
-    (box.root / "cdktf.out").rename(saved)
-    (box.root / "main.py").write_text(
+    saved = box.fake_synthesis(
         "import shutil, sys\n"
         "assert sys.argv[1:3] == ['--all-envs', '--outdir'], sys.argv\n"
-        f"shutil.copytree({str(saved)!r}, sys.argv[3])\n"
+        "shutil.copytree(saved, sys.argv[3])\n"
         "print('fake synth')\n"
     )
-    (box.root / "secrets.tfvars").write_text(
-        "".join(f'{n} = "v"\n' for n in sorted(tfsecrets_names(saved))))
+    (box.root / "secrets.tfvars").write_text(tfsecrets.render_tfvars(fake_values(tfsecrets_names(saved))))
     res = box.run(ENCRYPT, "secrets.tfvars", "secrets.tfvars.enc", env={"SOPS_AGE_RECIPIENTS": box.keys["me"].public})
     assert res.returncode == 0, res.stderr
     assert "synthesizing" in res.stderr and "fake synth" in res.stderr
 
 
 def tfsecrets_names(outdir: Path) -> set[str]:
-    import tfsecrets
-
     return {n for env in ("dev", "prod") for s in tfsecrets.secrets_by_stack(outdir, env).values() for n in s}
 
 

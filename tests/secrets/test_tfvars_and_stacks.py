@@ -59,6 +59,31 @@ def test_errors_name_the_problem(text: str, message: str) -> None:
     assert message in str(exc.value) and str(exc.value).startswith("f.tfvars:"), str(exc.value)
 
 
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        # the error is on the line holding ${, not on the closing marker's
+        ('# c\nb = "x"\na = <<EOT\nline one\nhas ${x} here\nlast\nEOT\n', 5, "write $${ for a literal ${"),
+        ("x = 1\nc = <<-EOT\n    fine\n    %{ if x }\n    EOT\n", 4, "write %%{ for a literal %{"),
+        # an unclosed heredoc is reported where it opens, not at the end of the file
+        ('x = "1"\na = <<EOT\nnever closed\n\n\n', 2, "opened here is not closed by a line 'EOT'"),
+    ],
+)
+def test_heredoc_errors_name_the_right_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(SecretsError) as exc:
+        parse_tfvars(text, "f.tfvars")
+    assert str(exc.value).startswith(f"f.tfvars:{line}: ") and message in str(exc.value), str(exc.value)
+
+
+def test_invalid_utf8_is_a_message_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "secrets.tfvars"
+    bad.write_bytes(b'a = "ok"\nb = "caf\xe9"\n')  # Latin-1, as an old editor would save it
+    assert tfsecrets.main(["tfvars-to-json", str(bad)]) == 3
+    err = capsys.readouterr().err
+    assert f"{bad}:2:9: not valid UTF-8 (byte 0xe9)" in err and "save the file as UTF-8" in err, err
+    assert "Traceback" not in err
+
+
 def _manifest(tmp_path: Path, stacks: dict[str, list[str]]) -> Path:
     entries = {}
     for name, deps in stacks.items():

@@ -180,13 +180,7 @@ def test_prod_requires_spaces_credentials(encrypted: Sandbox) -> None:
 
 def test_missing_secret_for_a_stack_is_named(sandbox: Sandbox) -> None:
     names = sandbox.all_secret_names() - {"state_passphrase"}
-    # encrypt without the check (hand-made file), as an older secrets file would be
-    plain = {n: "x" for n in names}
-    import json
-    proc = subprocess.run([str(sandbox.root / ".venv/bin/sops"), "encrypt", "--input-type", "json", "--output-type",
-                           "json", "--age", sandbox.keys["me"].public, "/dev/stdin"], input=json.dumps(plain),
-                          capture_output=True, text=True, env=sandbox.env, check=True)
-    (sandbox.root / "secrets.tfvars.enc").write_text(proc.stdout)
+    sandbox.encrypt_unchecked({n: "x" for n in names})  # as an older secrets file would be
     res = sandbox.run(WRAPPER, "plan")
     _assert_refused(sandbox, res, "lacks secrets", "dev-infra: state_passphrase")
 
@@ -206,12 +200,10 @@ def test_help(encrypted: Sandbox) -> None:
 def test_synthesizes_the_env_when_output_is_missing(encrypted: Sandbox) -> None:
     """No cdktf.out: `APP_ENV=<env> main.py --outdir ...` runs first (a stand-in restoring the stacks)."""
     box = encrypted
-    saved = box.root.parent / "saved.out"
-    box.outdir.rename(saved)
-    (box.root / "main.py").write_text(
+    box.fake_synthesis(
         "import os, shutil, sys\n"
         "assert os.environ['APP_ENV'] == 'prod' and sys.argv[1] == '--outdir', sys.argv\n"
-        f"shutil.copytree({str(saved)!r}, sys.argv[2])\n"
+        "shutil.copytree(saved, sys.argv[2])\n"
         "print('fake synth prod')\n"
     )
     res = box.run(WRAPPER, "--stack", "cluster", "plan", env={"APP_ENV": "prod", **SPACES})

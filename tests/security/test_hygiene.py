@@ -66,6 +66,46 @@ def test_the_hook_refuses_each_kind_of_plaintext_secret(tmp_path, name, content)
     assert result.returncode == 1 and f"refused: {name}" in result.stderr
 
 
+# Copies editors make of the plaintext next to it (vim swap, backup and undo files, emacs backup,
+# auto-save and lock files, nano, merge tools), and other names plaintext ends up under.
+EDITOR_COPIES = [
+    "secrets.tfvars~", ".secrets.tfvars.swp", ".secrets.tfvars.swo", ".secrets.tfvars.un~", "#secrets.tfvars#",
+    ".#secrets.tfvars", "secrets.tfvars.bak", "secrets.tfvars.orig", "secrets.tfvars.save", "secrets.tfvars.tmp",
+    "secrets.tfvars.old", "secrets.tfvars.dec", "secrets.tfvars.json", "prod.tfvars", "secrets.tfvars.example~",
+    "envs/secrets.tfvars", "cdktf.out/stacks/dev-data/.secrets.auto.tfvars.json", ".tofu-secrets.lock",
+]
+
+
+@pytest.mark.parametrize("name", EDITOR_COPIES)
+def test_editor_copies_of_the_plaintext_are_git_ignored(name):
+    result = subprocess.run(["git", "check-ignore", "--no-index", "-q", "--", name], cwd=REPO)
+    assert result.returncode == 0, f"{name} is not git-ignored: `git add .` would stage plaintext secrets"
+
+
+@pytest.mark.parametrize("name", ["secrets.tfvars.example", "secrets.tfvars.enc", "secrets.prod.tfvars.enc"])
+def test_the_committed_secret_files_are_not_ignored(name):
+    result = subprocess.run(["git", "check-ignore", "--no-index", "-q", "--", name], cwd=REPO)
+    assert result.returncode == 1, f"{name} must stay committable"
+
+
+@pytest.mark.parametrize("name", [n for n in EDITOR_COPIES if n != ".tofu-secrets.lock"])
+def test_the_hook_refuses_editor_copies_of_the_plaintext(tmp_path, name):
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('state_passphrase = "a real passphrase!"\n')
+    result = subprocess.run([str(CHECK), name], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1 and f"refused: {name}" in result.stderr, result.stderr
+
+
+def test_the_hook_accepts_the_example_and_test_files(tmp_path):
+    for name in ("secrets.tfvars.example", "tests/secrets/test_tfvars_and_stacks.py"):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x\n")
+        result = subprocess.run([str(CHECK), name], cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+
+
 def test_the_hook_accepts_a_sops_encrypted_file(tmp_path):
     (tmp_path / "secrets.tfvars.enc").write_text(
         '{"do_token": "ENC[AES256_GCM,data:abc,iv:def,tag:ghi,type:str]", "sops": {"version": "3.11.0"}}'

@@ -44,9 +44,7 @@ class Analytics(Construct):
     def __init__(self, scope: Construct, id_: str, *, config: PlatformConfig, namespace: str) -> None:
         super().__init__(scope, id_)
         settings = config.apps.analytics
-        password = LayerStack.of(self).secret(
-            "analytics_admin_password", "Password of the Vince admin (apps.analytics.admin_name); applied at each restart."
-        )
+        password = LayerStack.of(self).secret("analytics_admin_password")
         secret(
             self,
             "admin",

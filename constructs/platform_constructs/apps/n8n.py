@@ -70,12 +70,8 @@ class N8n(Construct):
         db = database_for(NAME)
 
         secrets = {
-            "DB_POSTGRESDB_PASSWORD": stack.secret(
-                db.password_variable, "Password of the Postgres user of n8n (alphanumeric; the data layer creates the user)."
-            ),
-            "N8N_ENCRYPTION_KEY": stack.secret(
-                "n8n_encryption_key", "n8n credentials encryption key (32+ random chars; NEVER change it once set)."
-            ),
+            "DB_POSTGRESDB_PASSWORD": stack.secret(db.password_variable),
+            "N8N_ENCRYPTION_KEY": stack.secret("n8n_encryption_key"),
         }
         env = {
             "DB_TYPE": "postgresdb",
@@ -112,9 +108,7 @@ class N8n(Construct):
         secret_env = {}
         if settings.smtp is not None:
             smtp = settings.smtp
-            secrets["N8N_SMTP_PASS"] = stack.secret(
-                "n8n_smtp_password", "Password of the SMTP user (apps.n8n.smtp.username) for n8n mail."
-            )
+            secrets["N8N_SMTP_PASS"] = stack.secret("n8n_smtp_password")
             env |= {
                 "N8N_EMAIL_MODE": "smtp",
                 "N8N_SMTP_HOST": smtp.host,
@@ -125,15 +119,9 @@ class N8n(Construct):
                 "N8N_SMTP_STARTTLS": "true" if smtp.security == "starttls" else "false",
             }
         if settings.s3_binary_data:
-            secrets["N8N_EXTERNAL_STORAGE_S3_ACCESS_KEY"] = stack.secret(
-                "n8n_s3_access_key", "Spaces access key for n8n binary data (media bucket; Enterprise licence)."
-            )
-            secrets["N8N_EXTERNAL_STORAGE_S3_ACCESS_SECRET"] = stack.secret(
-                "n8n_s3_secret_key", "Spaces secret key for n8n binary data (media bucket; Enterprise licence)."
-            )
-            secrets["N8N_LICENSE_ACTIVATION_KEY"] = stack.secret(
-                "n8n_license_activation_key", "n8n Enterprise licence activation key (required by S3 binary data)."
-            )
+            secrets["N8N_EXTERNAL_STORAGE_S3_ACCESS_KEY"] = stack.secret("n8n_s3_access_key")
+            secrets["N8N_EXTERNAL_STORAGE_S3_ACCESS_SECRET"] = stack.secret("n8n_s3_secret_key")
+            secrets["N8N_LICENSE_ACTIVATION_KEY"] = stack.secret("n8n_license_activation_key")
             env |= {
                 "N8N_EXTERNAL_STORAGE_S3_HOST": s3_endpoint(config).removeprefix("https://"),
                 "N8N_EXTERNAL_STORAGE_S3_BUCKET_NAME": media_bucket(config),

@@ -209,14 +209,14 @@ class Nextcloud(Construct):
                 self, "admin", name="nextcloud-admin", namespace=namespace,
                 data={
                     "nextcloud-username": settings.admin_user,
-                    "nextcloud-password": stack.secret("nextcloud_admin_password", "Password of the first Nextcloud admin."),
+                    "nextcloud-password": stack.secret("nextcloud_admin_password"),
                 },
             ),
             _secret(
                 self, "db", name="nextcloud-db", namespace=namespace,
                 data={
                     "db-username": db.user,
-                    "db-password": stack.secret(db.password_variable, "Password of the nextcloud Postgres user."),
+                    "db-password": stack.secret(db.password_variable),
                 },
             ),
         ]
@@ -225,8 +225,8 @@ class Nextcloud(Construct):
                 _secret(
                     self, "s3", name="nextcloud-s3", namespace=namespace,
                     data={
-                        "access-key": stack.secret("nextcloud_s3_access_key", "Access key of Nextcloud's S3 primary storage."),
-                        "secret-key": stack.secret("nextcloud_s3_secret_key", "Secret key of Nextcloud's S3 primary storage."),
+                        "access-key": stack.secret("nextcloud_s3_access_key"),
+                        "secret-key": stack.secret("nextcloud_s3_secret_key"),
                     },
                 )
             )

@@ -98,9 +98,7 @@ class Registry(Construct):
         mounts = {"config": CONFIG_DIR, "data": DATA_DIR, "tmp": "/tmp"}
         volumes: list[Volume] = [ConfigMapVolume("config", "zot-config"), ClaimVolume("data", DATA_CLAIM), EmptyDir("tmp", "1Gi")]
         if settings.htpasswd:
-            htpasswd = LayerStack.of(self).secret(
-                "registry_htpasswd", "Zot users: htpasswd lines with bcrypt hashes (htpasswd -nbB user password)."
-            )
+            htpasswd = LayerStack.of(self).secret("registry_htpasswd")
             secret(self, "htpasswd", name=HTPASSWD_SECRET, namespace=namespace, data={"htpasswd": htpasswd})
             mounts["htpasswd"] = AUTH_DIR
             volumes.append(SecretVolume("htpasswd", HTPASSWD_SECRET, default_mode="0440"))

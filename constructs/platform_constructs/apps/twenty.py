@@ -41,6 +41,7 @@ from platform_constructs.base.workload import ClaimVolume, Container, EmptyDir, 
 from platform_constructs.capacity import memory_bytes
 from platform_constructs.data.access import allow_to_database
 from platform_constructs.data.catalog import database_for
+from platform_constructs.secret_catalog import URL_USERINFO
 from platform_constructs.versions import IMAGES
 
 APP = "twenty"
@@ -65,14 +66,12 @@ class Twenty(Construct):
         )
         valkey.allow_client(APP)
 
-        db_password = stack.secret(db.password_variable, "Password of the twenty Postgres user (alphanumeric: it goes in a URL).")
+        db_password = stack.secret_in(db.password_variable, URL_USERINFO)  # percent-encoded: any value survives
         secret_env = {
             "PG_DATABASE_URL": f"postgres://{db.user}:{db_password}@{db.engine.host}:{db.engine.port}/{db.database}",
             "REDIS_URL": valkey.url(db=0),
-            "APP_SECRET": stack.secret("twenty_app_secret", "Twenty APP_SECRET (random, 32 bytes base64); never change it."),
-            "ENCRYPTION_KEY": stack.secret(
-                "twenty_encryption_key", "Twenty ENCRYPTION_KEY for secrets at rest (random, 32 bytes base64); never change it."
-            ),
+            "APP_SECRET": stack.secret("twenty_app_secret"),
+            "ENCRYPTION_KEY": stack.secret("twenty_encryption_key"),
         }
         env = {
             "NODE_PORT": str(PORT),
@@ -94,7 +93,7 @@ class Twenty(Construct):
                 "EMAIL_SYSTEM_ADDRESS": smtp.from_address,
                 "EMAIL_SMTP_NO_TLS": "true" if smtp.security == "none" else "false",
             }
-            secret_env["EMAIL_SMTP_PASSWORD"] = stack.secret("twenty_smtp_password", "Password of Twenty's SMTP account.")
+            secret_env["EMAIL_SMTP_PASSWORD"] = stack.secret("twenty_smtp_password")
         SecretV1(
             self,
             "env",

@@ -136,25 +136,15 @@ class Wordpress(Construct):
         db = database_for(NAME)
 
         secrets: dict[str, str] = {
-            "WORDPRESS_DB_PASSWORD": stack.secret(
-                db.password_variable, "Password of the MariaDB user of WordPress (alphanumeric; the data layer creates the user)."
-            ),
+            "WORDPRESS_DB_PASSWORD": stack.secret(db.password_variable),
         }
         for key in AUTH_KEYS:
-            secrets[f"WORDPRESS_{key}"] = stack.secret(
-                f"wordpress_{key.lower()}", f"WordPress {key} (64 random characters; changing it logs every user out)."
-            )
+            secrets[f"WORDPRESS_{key}"] = stack.secret(f"wordpress_{key.lower()}")
         if settings.smtp is not None:
-            secrets["WORDPRESS_SMTP_PASSWORD"] = stack.secret(
-                "wordpress_smtp_password", "Password of the SMTP user (apps.wordpress.smtp.username) for WordPress mail."
-            )
+            secrets["WORDPRESS_SMTP_PASSWORD"] = stack.secret("wordpress_smtp_password")
         if settings.s3_offload:
-            secrets["WORDPRESS_S3_ACCESS_KEY_ID"] = stack.secret(
-                "wordpress_s3_access_key", "Spaces access key for the WordPress media offload (media bucket)."
-            )
-            secrets["WORDPRESS_S3_SECRET_ACCESS_KEY"] = stack.secret(
-                "wordpress_s3_secret_key", "Spaces secret key for the WordPress media offload (media bucket)."
-            )
+            secrets["WORDPRESS_S3_ACCESS_KEY_ID"] = stack.secret("wordpress_s3_access_key")
+            secrets["WORDPRESS_S3_SECRET_ACCESS_KEY"] = stack.secret("wordpress_s3_secret_key")
         secret(self, "secret", name=SECRET_NAME, namespace=namespace, data=secrets)
         config_map(self, "php_config", name="wordpress-php", namespace=namespace, data={"platform.ini": php_ini(config)})
         block_pvc(self, "content", config=config, name="wordpress-content", namespace=namespace, size=settings.storage, app=NAME)

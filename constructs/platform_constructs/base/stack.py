@@ -18,6 +18,7 @@ from cdktf import LocalBackend, S3Backend, TerraformStack, TerraformVariable
 from constructs import Construct
 
 from envs import PlatformConfig
+from platform_constructs.secret_catalog import Format, lookup
 from platform_constructs.versions import MIN_OPENTOFU_VERSION
 
 Layer = Literal["cluster", "infra", "data", "metrics", "apps"]
@@ -54,17 +55,37 @@ class LayerStack(TerraformStack):
 
     # -- secrets -----------------------------------------------------------------------------
 
-    def secret(self, name: str, description: str) -> str:
-        """Token of the sensitive variable ``name`` (declared once per stack, no default).
+    def secret(self, name: str) -> str:
+        """Token of the sensitive variable ``name`` (declared once per stack, no default): the whole value.
 
-        Values come only from ``scripts/tofu-secrets.sh`` (SOPS-decrypted ``.secrets.auto.tfvars``),
-        never from code, so no secret is ever a literal in the synthesized JSON.
+        Values come only from ``scripts/tofu-secrets.sh`` (SOPS-decrypted ``.secrets.auto.tfvars.json``),
+        never from code, so no secret is ever a literal in the synthesized JSON. The description and the
+        validation blocks come from the one entry of ``name`` in ``secret_catalog.py``.
         """
         if name not in self._secrets:
+            entry = lookup(name)
             self._secrets[name] = TerraformVariable(
-                self, name, type="string", sensitive=True, nullable=False, description=description
+                self, name, type="string", sensitive=True, nullable=False, description=entry.description,
+                validation=entry.validations(),
             )
         return self._secrets[name].string_value
+
+    def secret_in(self, name: str, fmt: Format) -> str:
+        """The value of secret ``name`` as written into ``fmt`` (to splice into a larger string).
+
+        Encoded by an OpenTofu expression when the format has one (valkey.conf quoting, URL
+        percent-encoding, SHA-256); otherwise the value as is, which the catalog's rules for that
+        format restrict at plan time. Refuses a format the catalog does not list for ``name``, so
+        docs/secrets.md (generated from the catalog) says where every value goes.
+        """
+        entry = lookup(name)
+        if fmt not in entry.formats:
+            raise ValueError(
+                f"secret {name!r} is written into {fmt.key!r}, which its entry in secret_catalog.py does not list: "
+                "add the format there (it brings the rules that format needs)"
+            )
+        token = self.secret(name)
+        return token if fmt.template is None else fmt.render(f"var.{name}")
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -105,9 +126,7 @@ class LayerStack(TerraformStack):
         )
 
     def _configure_encryption(self) -> None:
-        passphrase = self.secret(
-            "state_passphrase", "Passphrase (>= 16 chars) that encrypts OpenTofu state and plans at rest."
-        )
+        passphrase = self.secret("state_passphrase")
         method = {"method": "${method.aes_gcm.default}", "enforced": True}
         self.add_override("terraform.required_version", f">= {MIN_OPENTOFU_VERSION}")
         self.add_override(

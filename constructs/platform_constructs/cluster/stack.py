@@ -42,13 +42,9 @@ class ClusterStack(LayerStack):
         DigitaloceanProvider(
             self,
             "digitalocean",
-            token=self.secret("do_token", "DigitalOcean API token (cluster stack only)."),
-            spaces_access_id=self.secret(
-                "do_spaces_access_id", "Spaces access key ID the cluster stack uses to create and manage the buckets."
-            ),
-            spaces_secret_key=self.secret(
-                "do_spaces_secret_key", "Spaces secret key paired with do_spaces_access_id (cluster stack only)."
-            ),
+            token=self.secret("do_token"),
+            spaces_access_id=self.secret("do_spaces_access_id"),
+            spaces_secret_key=self.secret("do_spaces_secret_key"),
         )
         self.network = ClusterNetwork(self, "network", config=config)
         self.doks = DoksCluster(self, "doks", config=config, vpc_id=self.network.vpc.id)

@@ -128,9 +128,7 @@ class DatabaseEngine(Construct):
         stack = LayerStack.of(self)
         name = engine.name
 
-        root_password = stack.secret(
-            spec.root_password_variable, f"Superuser password of the shared {name} server (namespace data)."
-        )
+        root_password = stack.secret(spec.root_password_variable)
         self.root_secret = SecretV1(
             self,
             "root_secret",

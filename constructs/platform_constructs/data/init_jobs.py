@@ -78,9 +78,13 @@ def init_entries(databases: Sequence[AppDatabase]) -> str:
     return " ".join(f"{db.database}:{db.user}:{password_env(db)}" for db in sorted(databases, key=lambda d: d.app))
 
 
-def passwords_digest(passwords: dict[str, str], databases: Sequence[AppDatabase]) -> str:
-    """sha256 over every app password (tokens of sensitive variables, resolved by OpenTofu)."""
-    return Fn.sha256(Fn.join("\n", [Fn.sha256(passwords[db.app]) for db in databases]))
+def password_digests(passwords: dict[str, str], databases: Sequence[AppDatabase]) -> list[dict[str, str]]:
+    """``set_sensitive`` entries ``passwordsDigest.<app>`` = sha256 of each app's password (the catalog's
+    init-job-trigger format, resolved by OpenTofu): a changed password changes the release."""
+    return [
+        {"name": f"passwordsDigest.{db.app}", "value": Fn.sha256(passwords[db.app])}
+        for db in sorted(databases, key=lambda d: d.app)
+    ]
 
 
 def inputs_hash(pod: Pod) -> str:
@@ -108,9 +112,7 @@ class DatabaseInitJob(Construct):
 
         # App passwords, in namespace data only (each app keeps its own copy in its namespace).
         passwords = {
-            db.app: stack.secret(
-                db.password_variable, f"Password of the {name} user {db.user!r} of {db.app} (database {db.database!r})."
-            )
+            db.app: stack.secret(db.password_variable)
             for db in databases
         }
         secret_name = f"{name}-app-passwords"
@@ -170,7 +172,7 @@ class DatabaseInitJob(Construct):
             namespace=namespace,
             values=[json.dumps({"job": job_values}, sort_keys=True)],
             # A password change re-runs the hook; the digest stays out of plan output and names.
-            set_sensitive=[{"name": "passwordsDigest", "value": passwords_digest(passwords, databases)}],
+            set_sensitive=password_digests(passwords, databases),
             wait=True,
             timeout=RELEASE_TIMEOUT_SECONDS,
             max_history=5,

@@ -78,9 +78,7 @@ class ExternalDns(Construct):
         depends_on: list[ITerraformDependable] | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        token = LayerStack.of(self).secret(
-            "external_dns_do_token", "DigitalOcean API token for external-dns (scope: domain read/write)."
-        )
+        token = LayerStack.of(self).secret("external_dns_do_token")
         self.secret = SecretV1(
             self,
             "token",

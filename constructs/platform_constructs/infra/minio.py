@@ -37,9 +37,9 @@ DATA_VOLUME = "minio-data"
 READY_MARKER = "/tmp/buckets-ready"
 MINIO_UID = "65532"
 """Non-root uid/gid of the MinIO pod (a string: the provider types ids as strings). The data folder must be writable by it."""
-ROOT_USER_VARIABLE = ("minio_root_user", "MinIO (dev object store) root user; Velero uses it too in dev.")
-ROOT_PASSWORD_VARIABLE = ("minio_root_password", "MinIO (dev object store) root password, at least 8 characters.")
-"""(name, description) of the sensitive variables; Velero reads the same ones in dev."""
+ROOT_USER_VARIABLE = "minio_root_user"
+ROOT_PASSWORD_VARIABLE = "minio_root_password"  # noqa: S105 - a variable name
+"""Sensitive variables (described in secret_catalog.py); Velero reads the same ones in dev."""
 
 
 def host_data_path(config: PlatformConfig) -> str:
@@ -75,8 +75,8 @@ class Minio(Construct):
             "root",
             metadata={"name": ROOT_SECRET, "namespace": namespace, "labels": labels},
             data={
-                "rootUser": stack.secret(*ROOT_USER_VARIABLE),
-                "rootPassword": stack.secret(*ROOT_PASSWORD_VARIABLE),
+                "rootUser": stack.secret(ROOT_USER_VARIABLE),
+                "rootPassword": stack.secret(ROOT_PASSWORD_VARIABLE),
             },
         )
         block_class = config.storage.block_class

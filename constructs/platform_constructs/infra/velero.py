@@ -30,6 +30,7 @@ from platform_constructs.base.helm import RESTRICTED_CONTAINER, chart_release, i
 from platform_constructs.base.labels import COMPONENT_LABEL, NAME_LABEL, workload_labels
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.infra.minio import ROOT_PASSWORD_VARIABLE, ROOT_USER_VARIABLE
+from platform_constructs.secret_catalog import AWS_CREDENTIALS_INI
 from platform_constructs.versions import IMAGES
 
 VELERO_APP = buckets.VELERO_PODS
@@ -158,12 +159,13 @@ class Velero(Construct):
         super().__init__(scope, id_)
         stack = LayerStack.of(self)
         if config.infra.backups.target == "spaces":
-            access = stack.secret("velero_s3_access_key", "DigitalOcean Spaces access key Velero writes backups with.")
-            secret = stack.secret("velero_s3_secret_key", "DigitalOcean Spaces secret key Velero writes backups with.")
+            access_name, secret_name = "velero_s3_access_key", "velero_s3_secret_key"
         else:
             # Dev: the in-cluster MinIO's root credentials (declared once per stack by the MinIO component).
-            access = stack.secret(*ROOT_USER_VARIABLE)
-            secret = stack.secret(*ROOT_PASSWORD_VARIABLE)
+            access_name, secret_name = ROOT_USER_VARIABLE, ROOT_PASSWORD_VARIABLE
+        # Spliced as is into the INI file: the catalog's rules refuse what the AWS SDK's reader would change.
+        access = stack.secret_in(access_name, AWS_CREDENTIALS_INI)
+        secret = stack.secret_in(secret_name, AWS_CREDENTIALS_INI)
         labels = workload_labels(VELERO_APP, "backup")
         self.credentials = SecretV1(
             self,
@@ -176,10 +178,7 @@ class Velero(Construct):
             "repository_password",
             metadata={"name": REPO_SECRET, "namespace": namespace, "labels": labels},
             data={
-                REPO_KEY: stack.secret(
-                    "velero_repository_password",
-                    "Password of Velero's kopia repositories (file-system backups). Never change it after the first backup.",
-                )
+                REPO_KEY: stack.secret("velero_repository_password"),
             },
         )
         # Server, node agent, data movers and maintenance Jobs (name label velero) and the CRD hook.

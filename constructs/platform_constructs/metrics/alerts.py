@@ -55,11 +55,11 @@ RECEIVER_SECRET = "alertmanager-receiver"  # noqa: S105 - a Secret object name, 
 RECEIVER_SECRET_DIR = f"/etc/alertmanager/secrets/{RECEIVER_SECRET}"
 RECEIVER_NAME = "operator"
 
-# receiver kind -> (secret variable, its description, key in the Secret)
-RECEIVER_SECRETS: dict[str, tuple[str, str, str]] = {
-    "webhook": ("alertmanager_webhook_url", "Alertmanager webhook receiver URL (alerts are POSTed there as JSON).", "url"),
-    "slack": ("alertmanager_slack_webhook_url", "Slack incoming-webhook URL Alertmanager posts alerts to.", "url"),
-    "email": ("alertmanager_smtp_password", "Password of the SMTP account Alertmanager sends alert e-mails with.", "password"),
+# receiver kind -> (secret variable, key in the Secret); descriptions and rules: secret_catalog.py
+RECEIVER_SECRETS: dict[str, tuple[str, str]] = {
+    "webhook": ("alertmanager_webhook_url", "url"),
+    "slack": ("alertmanager_slack_webhook_url", "url"),
+    "email": ("alertmanager_smtp_password", "password"),
 }
 
 
@@ -238,7 +238,7 @@ def _receiver(config: PlatformConfig) -> dict[str, Any]:
     receiver: dict[str, Any] = {"name": RECEIVER_NAME}
     if kind == "none":
         return receiver
-    key = RECEIVER_SECRETS[kind][2]
+    key = RECEIVER_SECRETS[kind][1]
     secret_file = f"{RECEIVER_SECRET_DIR}/{key}"
     if kind == "webhook":
         receiver["webhook_configs"] = [{"url_file": secret_file, "send_resolved": True}]
@@ -283,6 +283,6 @@ def alertmanager_config(config: PlatformConfig) -> dict[str, Any]:
     }
 
 
-def receiver_secret(config: PlatformConfig) -> tuple[str, str, str] | None:
-    """(variable name, description, Secret key) of the receiver's secret, or None (receiver ``none``)."""
+def receiver_secret(config: PlatformConfig) -> tuple[str, str] | None:
+    """(variable name, Secret key) of the receiver's secret, or None (receiver ``none``)."""
     return RECEIVER_SECRETS.get(config.metrics.alerting.receiver)

@@ -192,22 +192,20 @@ class KubePrometheusStack(Construct):
             metadata={"name": GRAFANA_ADMIN_SECRET, "namespace": namespace, "labels": workload_labels(GRAFANA_NAME)},
             data={
                 "admin-user": config.metrics.grafana.admin_user,
-                "admin-password": stack.secret(
-                    "grafana_admin_password", "Grafana admin password (login: metrics.grafana.admin_user)."
-                ),
+                "admin-password": stack.secret("grafana_admin_password"),
             },
         )
         depends: list[Any] = [grafana_admin]
         receiver = alerts.receiver_secret(config)
         if receiver is not None:
-            variable, description, key = receiver
+            variable, key = receiver
             depends.append(
                 SecretV1(
                     self,
                     "alertmanager_receiver",
                     metadata={"name": alerts.RECEIVER_SECRET, "namespace": namespace,
                               "labels": workload_labels(ALERTMANAGER_APP)},
-                    data={key: stack.secret(variable, description)},
+                    data={key: stack.secret(variable)},
                 )
             )
         for path in dashboard_files():

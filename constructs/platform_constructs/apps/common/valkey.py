@@ -4,7 +4,8 @@ Official ``valkey/valkey`` image (not Bitnami), one replica (Deployment, Recreat
 shape of the official chart's standalone mode), started directly
 with ``valkey-server`` (no root entrypoint) as uid 999 on a read-only root filesystem. Its whole
 configuration, ``requirepass`` included, is a Secret mounted as ``valkey.conf``, so the password
-never appears in the pod spec or in ``ps``. Defaults (``ValkeyConfig``): ``noeviction``, which
+never appears in the pod spec or in ``ps``; OpenTofu writes it there as a quoted, escaped string
+(``secret_catalog.VALKEY_CONF``), so any value survives. Defaults (``ValkeyConfig``): ``noeviction``, which
 queues (BullMQ, Celery) require; AOF persistence on a block PVC; ``maxmemory`` = 75% of the
 memory limit, so a full Valkey refuses writes instead of being OOM-killed.
 
@@ -44,6 +45,7 @@ from platform_constructs.base.workload import (
     deployment,
 )
 from platform_constructs.capacity import memory_bytes
+from platform_constructs.secret_catalog import URL_USERINFO, VALKEY_CONF
 from platform_constructs.versions import IMAGES
 
 VALKEY_PORT = 6379
@@ -53,7 +55,8 @@ CONFIG_DIR = "/etc/valkey"
 
 
 def valkey_conf(*, password: str, maxmemory_bytes: int, policy: str, persistent: bool) -> str:
-    """The server configuration (``password`` is a token; alphanumeric values need no quoting)."""
+    """The server configuration; ``password`` is the ``requirepass`` argument as valkey.conf reads it
+    (``LayerStack.secret_in(name, VALKEY_CONF)``: a double-quoted string, escaped by OpenTofu)."""
     lines = [
         "bind * -::*",
         f"port {VALKEY_PORT}",
@@ -92,10 +95,9 @@ class Valkey(Construct):
         self.port = VALKEY_PORT
         self.secret_name = f"{name}-auth"
         self.password_key = "password"  # noqa: S105 - a key name, not a secret
-        self.password = LayerStack.of(self).secret(
-            password_variable, f"Password of the private Valkey {name!r} in namespace of {password_variable.split('_')[0]} "
-            "(alphanumeric, >= 24 characters)."
-        )
+        stack = LayerStack.of(self)
+        self.password_variable = password_variable
+        self.password = stack.secret(password_variable)
         persistent = settings.storage is not None
         limit = memory_bytes(settings.memory_limit)
 
@@ -106,7 +108,7 @@ class Valkey(Construct):
             data={
                 self.password_key: self.password,
                 "valkey.conf": valkey_conf(
-                    password=self.password,
+                    password=stack.secret_in(password_variable, VALKEY_CONF),
                     maxmemory_bytes=limit * 3 // 4,
                     policy=settings.maxmemory_policy,
                     persistent=persistent,
@@ -169,8 +171,9 @@ class Valkey(Construct):
         return self.name
 
     def url(self, db: int = 0) -> str:
-        """``redis://:<password>@<name>:6379/<db>`` — a secret value (contains the password token)."""
-        return f"redis://:{self.password}@{self.host}:{VALKEY_PORT}/{db}"
+        """``redis://:<password>@<name>:6379/<db>`` — a secret value; the password is percent-encoded."""
+        password = LayerStack.of(self).secret_in(self.password_variable, URL_USERINFO)
+        return f"redis://:{password}@{self.host}:{VALKEY_PORT}/{db}"
 
     def allow_client(self, app: str | None) -> None:
         """Egress from pods named ``app`` (all pods of the namespace when None) to this Valkey."""

@@ -2,8 +2,11 @@
 pins), one StatefulSet replica with its data on a block PVC, no Keeper (Snuba's ``singleNode``
 mode creates non-replicated tables).
 
-The ``default`` user's password comes from a Secret mounted as ``users.d/``; the image's own
-user setup is skipped. ``config.d/`` (a ConfigMap) listens on all addresses, logs to the console,
+The ``default`` user's password comes from a Secret mounted as ``users.d/``, as its SHA-256 digest
+only (``password_sha256_hex``, computed by OpenTofu: no plaintext and nothing to escape in the XML;
+``remove`` drops the empty ``<password>`` of the image's users.xml, see "Merging configuration" in
+https://clickhouse.com/docs/en/operations/configuration-files); the image's own user setup is skipped.
+``config.d/`` (a ConfigMap) listens on all addresses, logs to the console,
 caps memory, raises ``merge_tree.max_suspicious_broken_parts`` and removes the system log tables
 like self-hosted Sentry does.
 """
@@ -20,6 +23,7 @@ from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.stack import LayerStack
 from platform_constructs.base.structs import build
 from platform_constructs.base.workload import ConfigMapVolume, Container, EmptyDir, Pod, Probe, SecretVolume, stateful_set
+from platform_constructs.secret_catalog import CLICKHOUSE_PASSWORD_HASH
 from platform_constructs.versions import IMAGES
 
 HTTP_PORT = 8123
@@ -51,10 +55,11 @@ SERVER_CONFIG = (
 )
 
 
-def users_config(password: str) -> str:
+def users_config(password_sha256_hex: str) -> str:
     return (
         "<clickhouse><users><default>"
-        f"<password>{password}</password>"
+        '<password remove="1"/>'
+        f"<password_sha256_hex>{password_sha256_hex}</password_sha256_hex>"
         "<networks><ip>::/0</ip></networks>"
         "<access_management>1</access_management>"
         "</default></users></clickhouse>\n"
@@ -71,15 +76,15 @@ class ClickHouse(Construct):
         self.tcp_port = TCP_PORT
         self.secret_name = f"{name}-auth"
         self.password_key = "password"  # noqa: S105 - a key name, not a secret
-        password = LayerStack.of(self).secret(
-            "sentry_clickhouse_password", "Password of the ClickHouse 'default' user used by Sentry/Snuba (alphanumeric)."
-        )
+        stack = LayerStack.of(self)
+        password = stack.secret("sentry_clickhouse_password")
+        digest = stack.secret_in("sentry_clickhouse_password", CLICKHOUSE_PASSWORD_HASH)
         labels = workload_labels(name)
         SecretV1(
             self,
             "auth",
             metadata=build(SecretV1Metadata, {"name": self.secret_name, "namespace": namespace, "labels": labels}),
-            data={self.password_key: password, "users.xml": users_config(password)},
+            data={self.password_key: password, "users.xml": users_config(digest)},
         )
         ConfigMapV1(
             self,

@@ -255,9 +255,9 @@ class Sentry(Construct):
                 data=data,
             )
 
-        admin_password = stack.secret("sentry_admin_password", "Password of the first Sentry superuser.")
-        secret_key = stack.secret("sentry_secret_key", "Sentry system.secret-key (random, 50+ chars); never change it.")
-        db_password = stack.secret(db.password_variable, "Password of the sentry Postgres user.")
+        admin_password = stack.secret("sentry_admin_password")
+        secret_key = stack.secret("sentry_secret_key")
+        db_password = stack.secret(db.password_variable)
         secrets = [
             secret("admin", "sentry-admin", {"admin-password": admin_password}),
             secret("key", "sentry-secret-key", {"key": secret_key}),
