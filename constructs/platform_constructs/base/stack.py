@@ -108,7 +108,9 @@ class LayerStack(TerraformStack):
         passphrase = self.secret(
             "state_passphrase", "Passphrase (>= 16 chars) that encrypts OpenTofu state and plans at rest."
         )
-        method = {"method": "${method.aes_gcm.default}", "enforced": True}
+        # A bare reference, not "${...}": OpenTofu reads each target's method with hcl.AbsTraversalForExpr
+        # (opentofu/opentofu v1.12.6 internal/encryption/targets.go) and rejects an interpolation.
+        method = {"method": "method.aes_gcm.default", "enforced": True}
         self.add_override("terraform.required_version", f">= {MIN_OPENTOFU_VERSION}")
         self.add_override(
             "terraform.encryption",
@@ -117,6 +119,6 @@ class LayerStack(TerraformStack):
                 "method": {"aes_gcm": {"default": {"keys": "${key_provider.pbkdf2.default}"}}},
                 "state": method,
                 "plan": method,
-                "remote_state_data_sources": {"default": {"method": "${method.aes_gcm.default}"}},
+                "remote_state_data_sources": {"default": {"method": method["method"]}},
             },
         )

@@ -33,6 +33,7 @@ from cdktf_cdktf_provider_kubernetes.job_v1 import JobV1
 from cdktf_cdktf_provider_kubernetes.secret_v1 import SecretV1, SecretV1Metadata
 from constructs import Construct
 
+from platform_constructs.base.addresses import address
 from platform_constructs.base.labels import workload_labels
 from platform_constructs.base.literals import for_tofu
 from platform_constructs.base.network import allow_from_apps, allow_to_service
@@ -145,10 +146,10 @@ class DatabaseInitJob(Construct):
             backoff_limit=6,
             component=COMPONENT,
         )
-        self.job.lifecycle = TerraformResourceLifecycle(replace_triggered_by=[self.trigger])
+        self.job.lifecycle = TerraformResourceLifecycle(replace_triggered_by=[address(self.trigger)])
         self.job.add_override("wait_for_completion", True)
         self.job.add_override("timeouts", {"create": "10m", "update": "10m"})
-        self.job.depends_on = [self.secret.fqn, engine.root_secret.fqn, engine.stateful_set.fqn, engine.service.fqn]
+        self.job.depends_on = [address(r) for r in (self.secret, engine.root_secret, engine.stateful_set, engine.service)]
 
         # The Job (and nothing else in data) may reach its engine.
         allow_to_service(
