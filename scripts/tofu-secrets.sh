@@ -13,6 +13,8 @@ PROG=tofu-secrets
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/common.sh
 . "$ROOT/scripts/lib/common.sh"
+# shellcheck source=lib/provider_mirror.sh
+. "$ROOT/scripts/lib/provider_mirror.sh"
 
 VALID_ENVS="dev prod"
 MIN_TOFU=1.10.0
@@ -132,6 +134,7 @@ main() {
   SECRETS_FILE=${SECRETS_FILE:-$ROOT/secrets.tfvars.enc}
   require_tools
   check_tofu
+  use_provider_mirror
   [ "$env" != prod ] || check_prod_credentials
   check_secrets_file
   check_key
