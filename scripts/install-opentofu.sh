@@ -103,7 +103,7 @@ need_go() {
 # module_dir MODULE@VERSION: downloads through the module proxy, prints the (read-only) source dir.
 module_dir() {
   local out
-  out=$(GOFLAGS=-modcacherw go mod download -json "$1" 2>&1) || { printf '%s\n' "$out" >&2; return 1; }
+  out=$(GOFLAGS="-modcacherw -buildvcs=false" go mod download -json "$1" 2>&1) || { printf '%s\n' "$out" >&2; return 1; }
   "$python" -c 'import json,sys; d=json.loads(sys.stdin.read()); sys.exit(d.get("Error")) if d.get("Error") else print(d["Dir"])' <<<"$out"
 }
 
@@ -114,7 +114,7 @@ build_main() {
   work=$(mktemp -d)
   cp -R "$src/." "$work/" && chmod -R u+w "$work"
   # -trimpath: no path of this machine in the binary; the module's own go.sum and replace directives apply.
-  (cd "$work" && GOFLAGS=-modcacherw go build -trimpath -ldflags "-s -w ${3:-}" -o "$2.tmp" "${4:-.}") || { rm -rf "$work"; return 1; }
+  (cd "$work" && GOFLAGS="-modcacherw -buildvcs=false" go build -trimpath -ldflags "-s -w ${3:-}" -o "$2.tmp" "${4:-.}") || { rm -rf "$work"; return 1; }
   rm -rf "$work"
   mv "$2.tmp" "$2"
 }
@@ -199,7 +199,7 @@ if [ ! -d "$test_mirror" ]; then
       need_go "the schema-only stand-in provider"
       note "building the schema-only stand-in provider (scripts/opentofu/schema-provider)"
       mkdir -p "$(dirname "$server")"
-      (cd "$root/scripts/opentofu/schema-provider" && GOFLAGS=-modcacherw go build -trimpath -ldflags "-s -w" -o "$server.tmp" .) \
+      (cd "$root/scripts/opentofu/schema-provider" && GOFLAGS="-modcacherw -buildvcs=false" go build -trimpath -ldflags "-s -w" -o "$server.tmp" .) \
         || { echo "install-opentofu.sh: could not build scripts/opentofu/schema-provider (see above)" >&2; exit 1; }
       mv "$server.tmp" "$server"
     fi
