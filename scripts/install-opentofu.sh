@@ -114,9 +114,10 @@ build_main() {
   work=$(mktemp -d)
   cp -R "$src/." "$work/" && chmod -R u+w "$work"
   # -trimpath: no path of this machine in the binary; the module's own go.sum and replace directives apply.
-  (cd "$work" && GOFLAGS="-modcacherw -buildvcs=false" go build -trimpath -ldflags "-s -w ${3:-}" -o "$2.tmp" "${4:-.}") || { rm -rf "$work"; return 1; }
+  (cd "$work" && GOFLAGS="-modcacherw -buildvcs=false" go build -trimpath -ldflags "-s -w ${3:-}" -o "$work/.out" "${4:-.}") \
+    || { rm -rf "$work"; return 1; }
+  mv -f "$work/.out" "$2"  # one rename: a concurrent run never sees half a binary
   rm -rf "$work"
-  mv "$2.tmp" "$2"
 }
 
 mkdir -p "$cache"
@@ -173,7 +174,7 @@ if [ ${#built[@]} -gt 0 ]; then
   # For the wrapper when the registry is unreachable: built providers from the mirror, the rest direct.
   mirror_rc=$cache/mirror.tfrc
   includes=$(for e in "${entries[@]}"; do IFS='|' read -r n a _ k _ _ <<<"$e"; [ "$k" = built ] && printf '"registry.opentofu.org/%s", ' "$a"; done)
-  cat >"$mirror_rc.tmp" <<EOF
+  cat >"$mirror_rc.$$" <<EOF
 # Written by scripts/install-opentofu.sh: providers built from the Go module proxy, for machines without
 # the OpenTofu registry; everything else from the registry.
 provider_installation {
@@ -186,7 +187,7 @@ provider_installation {
   }
 }
 EOF
-  mv "$mirror_rc.tmp" "$mirror_rc"
+  mv -f "$mirror_rc.$$" "$mirror_rc"
 fi
 
 # --- stand-ins and the tests' mirror ----------------------------------------------------------
@@ -199,9 +200,9 @@ if [ ! -d "$test_mirror" ]; then
       need_go "the schema-only stand-in provider"
       note "building the schema-only stand-in provider (scripts/opentofu/schema-provider)"
       mkdir -p "$(dirname "$server")"
-      (cd "$root/scripts/opentofu/schema-provider" && GOFLAGS="-modcacherw -buildvcs=false" go build -trimpath -ldflags "-s -w" -o "$server.tmp" .) \
+      (cd "$root/scripts/opentofu/schema-provider" && GOFLAGS="-modcacherw -buildvcs=false" go build -trimpath -ldflags "-s -w" -o "$server.$$" .) \
         || { echo "install-opentofu.sh: could not build scripts/opentofu/schema-provider (see above)" >&2; exit 1; }
-      mv "$server.tmp" "$server"
+      mv -f "$server.$$" "$server"
     fi
   fi
   for e in "${entries[@]}"; do
@@ -219,10 +220,10 @@ if [ ! -d "$test_mirror" ]; then
     fi
   done
   mkdir -p "$(dirname "$test_mirror")"
-  mv "$tmp_mirror" "$test_mirror"
+  mv -T "$tmp_mirror" "$test_mirror" 2>/dev/null || rm -rf "$tmp_mirror"  # a concurrent run was first: same content
 fi
 test_rc=$test_mirror.tfrc
-cat >"$test_rc" <<EOF
+cat >"$test_rc.$$" <<EOF
 # Written by scripts/install-opentofu.sh for tests/opentofu: every provider from the local mirror, never the network.
 provider_installation {
   filesystem_mirror {
@@ -230,10 +231,11 @@ provider_installation {
   }
 }
 EOF
+mv -f "$test_rc.$$" "$test_rc"
 
 # --- record -----------------------------------------------------------------------------------
 "$python" - "$record" "$tofu_bin" "$have" "$tofu_from" "$test_rc" "$mirror_rc" "${entries[@]}" <<'PY'
-import json, sys
+import json, os, sys
 record, tofu, version, origin, test_rc, mirror_rc, *entries = sys.argv[1:]
 providers = {}
 for entry in entries:
@@ -243,9 +245,8 @@ for entry in entries:
         providers[name]["refused"] = open(refusal).read().strip()
 data = {"tofu": tofu, "tofu_version": version, "tofu_from": origin, "test_cli_config": test_rc,
         "mirror_cli_config": mirror_rc or None, "providers": providers}
-with open(record + ".tmp", "w") as out:
+with open(f"{record}.{os.getpid()}", "w") as out:
     json.dump(data, out, indent=1)
-import os
-os.replace(record + ".tmp", record)
+os.replace(f"{record}.{os.getpid()}", record)
 PY
 note "OpenTofu $have ($tofu_from: $tofu_bin); providers built: ${built[*]:-none}; stand-ins for tests: ${stand_ins[*]:-none} ($((SECONDS - started)) s)"
