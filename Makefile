@@ -29,8 +29,8 @@ synth: $(SETUP_STAMP) ## synthesize APP_ENV (default dev) into cdktf.out/stacks/
 synth-all: $(SETUP_STAMP) ## synthesize dev and prod in one process
 	@$(PY) -O main.py --all-envs
 
-test: ## set up everything (venvs, DB servers) and run the whole test suite
-	@scripts/setup.sh --with-db-servers --with-tools
+test: ## set up everything (venvs, DB servers, OpenTofu) and run the whole test suite
+	@scripts/setup.sh --with-db-servers --with-tools --with-opentofu
 	@.venv/bin/ruff check .
 	@$(PY) -m pytest -n auto --dist loadfile  # one worker per core; each file stays on one worker
 

@@ -4,25 +4,29 @@
 #   - precompiled bytecode for the bindings, plain and -O (PYTHONDONTWRITEBYTECODE is common on CI images)
 #   - --with-tools: .venv-tools from requirements-tools.lock (checkov, detect-secrets, pre-commit)
 #   - --with-db-servers: PostgreSQL, MariaDB and Valkey/Redis server packages the tests run (root or sudo)
+#   - --with-opentofu: OpenTofu + providers for tests/opentofu (scripts/install-opentofu.sh; cache outside the repo)
 # Re-running is cheap: a stamp keyed on each lock file skips pip when nothing changed.
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: scripts/setup.sh [--with-db-servers] [--with-tools]
+Usage: scripts/setup.sh [--with-db-servers] [--with-tools] [--with-opentofu]
 
 Creates or refreshes .venv from requirements.lock.
   --with-db-servers  also install PostgreSQL, MariaDB and Valkey/Redis server packages when missing (tests need them)
   --with-tools       also create .venv-tools from requirements-tools.lock (checkov, detect-secrets, pre-commit)
+  --with-opentofu    also find or build OpenTofu and the providers (scripts/install-opentofu.sh --help)
 USAGE
 }
 
 with_db=0
 with_tools=0
+with_opentofu=0
 for arg in "$@"; do
   case "$arg" in
     --with-db-servers) with_db=1 ;;
     --with-tools) with_tools=1 ;;
+    --with-opentofu) with_opentofu=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "setup.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
@@ -71,4 +75,8 @@ fi
 
 if [ "$with_db" = 1 ]; then
   "$root/scripts/install-db-servers.sh"
+fi
+
+if [ "$with_opentofu" = 1 ]; then
+  "$root/scripts/install-opentofu.sh"
 fi

@@ -16,6 +16,8 @@ PROG=tofu-secrets
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lib/common.sh
 . "$ROOT/scripts/lib/common.sh"
+# shellcheck source=lib/provider_mirror.sh
+. "$ROOT/scripts/lib/provider_mirror.sh"
 
 VALID_ENVS="dev prod"
 MIN_TOFU=1.10.0
@@ -163,6 +165,7 @@ main() {
   acquire_lock "$env" "$@"
   sweep_stale
   check_tofu
+  use_provider_mirror
   [ "$env" != prod ] || check_prod_credentials
   check_secrets_file
   check_key

@@ -17,6 +17,41 @@ PROVIDERS: dict[str, str] = {
     "digitalocean": "2.71.0",
 }
 
+OPENTOFU_BUILD = "1.12.6"
+"""OpenTofu that scripts/install-opentofu.sh builds from the Go module proxy (module
+github.com/opentofu/opentofu, tag v1.12.6) when no tofu >= MIN_OPENTOFU_VERSION is on PATH."""
+
+
+@dataclass(frozen=True)
+class ProviderSource:
+    """Where a provider of ``PROVIDERS`` comes from: registry address and the Go module it is built from."""
+
+    address: str  # namespace/type in the registry (our stacks' required_providers resolve to it)
+    module: str  # Go module path; it has no /v2 or /v3 suffix, so the tag is not a valid module version
+    tag: str
+    commit: str  # the tag's commit: what the module proxy is asked for (it turns it into a pseudo-version)
+    binding: str  # the cdktf binding generated from this provider's schema (requirements.lock)
+
+
+PROVIDER_SOURCES: dict[str, ProviderSource] = {
+    # Commits: `git rev-parse <tag>^{commit}` in each provider's repository (git hashes, not secrets).
+    "kubernetes": ProviderSource(
+        "hashicorp/kubernetes", "github.com/hashicorp/terraform-provider-kubernetes", "v2.38.0",
+        "be88f44271050f69d52f410bca388834afedfe71",  # pragma: allowlist secret
+        "cdktf_cdktf_provider_kubernetes",
+    ),
+    "helm": ProviderSource(
+        "hashicorp/helm", "github.com/hashicorp/terraform-provider-helm", "v3.1.1",
+        "1cbf08f6a306ab3cdff6079b87a61c7641b64f3b",  # pragma: allowlist secret
+        "cdktf_cdktf_provider_helm",
+    ),
+    "digitalocean": ProviderSource(
+        "digitalocean/digitalocean", "github.com/digitalocean/terraform-provider-digitalocean", "v2.71.0",
+        "2b56f1915857f4fe2e41a234b4809210a2da381f",  # pragma: allowlist secret
+        "cdktf_cdktf_provider_digitalocean",
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Chart:

@@ -301,3 +301,22 @@ def test_make_plan_runs_tofu_over_the_dev_stacks_in_order(dev_run: dict[str, str
     assert all(line.split()[1] == "ok" for line in summary.splitlines()[1:5]), summary
     assert "done: tofu plan on 4 stack(s) of dev" in res.stderr
     assert list(outdir.rglob(".secrets.auto.tfvars*")) == [], "no decrypted file survives the run"
+
+
+def test_make_plan_takes_the_provider_mirror_when_the_registry_is_unreachable(dev_run: dict[str, str], tmp_path: Path) -> None:
+    """scripts/install-opentofu.sh's mirror.tfrc reaches every per-stack tofu run (tests/opentofu tests the rule)."""
+    cache = tmp_path / "opentofu-cache"
+    cache.mkdir()
+    (cache / "mirror.tfrc").write_text("provider_installation {\n  direct {}\n}\n")
+    spy = tmp_path / "spy"
+    spy.mkdir()
+    seen = tmp_path / "cli-config.log"
+    fake = Path(dev_run["PATH"].split(":", 1)[0]) / "tofu"
+    (spy / "tofu").write_text(f'#!/bin/sh\necho "$1 ${{TF_CLI_CONFIG_FILE:-none}}" >> "{seen}"\nexec "{fake}" "$@"\n')
+    (spy / "tofu").chmod(0o755)
+    env = dev_run | {"PATH": f"{spy}:{dev_run['PATH']}", "PLATFORM_OPENTOFU_CACHE": str(cache),
+                     "PLATFORM_REGISTRY_REACHABLE": "no"}
+    res = make("-o", SETUP_STAMP, "plan", "STACK=infra", env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    runs = seen.read_text().splitlines()
+    assert f"plan {cache / 'mirror.tfrc'}" in runs, runs

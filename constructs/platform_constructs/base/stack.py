@@ -127,7 +127,9 @@ class LayerStack(TerraformStack):
 
     def _configure_encryption(self) -> None:
         passphrase = self.secret("state_passphrase")
-        method = {"method": "${method.aes_gcm.default}", "enforced": True}
+        # A bare reference, not "${...}": OpenTofu reads each target's method with hcl.AbsTraversalForExpr
+        # (opentofu/opentofu v1.12.6 internal/encryption/targets.go) and rejects an interpolation.
+        method = {"method": "method.aes_gcm.default", "enforced": True}
         self.add_override("terraform.required_version", f">= {MIN_OPENTOFU_VERSION}")
         self.add_override(
             "terraform.encryption",
@@ -136,6 +138,6 @@ class LayerStack(TerraformStack):
                 "method": {"aes_gcm": {"default": {"keys": "${key_provider.pbkdf2.default}"}}},
                 "state": method,
                 "plan": method,
-                "remote_state_data_sources": {"default": {"method": "${method.aes_gcm.default}"}},
+                "remote_state_data_sources": {"default": {"method": method["method"]}},
             },
         )

@@ -23,6 +23,7 @@ from constructs import Construct
 
 from envs import PlatformConfig
 from platform_constructs.base import buckets, network
+from platform_constructs.base.addresses import address
 from platform_constructs.base.labels import NAME_LABEL, workload_labels
 from platform_constructs.base.stack import STACK_DIR_TO_REPO, LayerStack
 from platform_constructs.base.structs import build
@@ -150,7 +151,7 @@ class Minio(Construct):
                 volumes=[ClaimVolume("data", DATA_VOLUME), EmptyDir("tmp", "64Mi")],
             ),
         )
-        self.deployment.depends_on = [self.claim.fqn, self.secret.fqn]
+        self.deployment.depends_on = [address(self.claim), address(self.secret)]
         self.service = ServiceV1(
             self,
             "service",
