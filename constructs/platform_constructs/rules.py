@@ -236,8 +236,52 @@ def waf_body_limits(config: PlatformConfig, name: str, stack: Stack) -> Iterator
                 )
 
 
+def _static_references(stack: Stack) -> Iterator[tuple[str, str, Any]]:
+    """(where, field, value) of every meta-argument OpenTofu reads as a bare static reference.
+
+    ``depends_on`` (internal/configs/depends_on.go) and each encryption target's ``method`` (with its
+    fallbacks; internal/encryption/targets.go) go through ``hcl.AbsTraversalForExpr``;
+    ``lifecycle.replace_triggered_by`` is parsed as a native expression, where ``$`` is invalid
+    (internal/configs/resource.go ``decodeReplaceTriggeredBy``), all at opentofu/opentofu v1.12.6.
+    """
+    for _, address, body in resources(stack):
+        yield address, "depends_on", body.get("depends_on")
+        lifecycle = body.get("lifecycle") or {}
+        if isinstance(lifecycle, Mapping):
+            yield address, "lifecycle.replace_triggered_by", lifecycle.get("replace_triggered_by")
+    for kind in ("output", "module"):
+        for name, body in sorted((stack.get(kind) or {}).items()):
+            yield f"{kind}.{name}", "depends_on", body.get("depends_on")
+    encryption = (stack.get("terraform") or {}).get("encryption") or {}
+    remote = encryption.get("remote_state_data_sources") or {}
+    targets = [(f"terraform.encryption.{t}", encryption.get(t)) for t in ("state", "plan")]
+    targets.append(("terraform.encryption.remote_state_data_sources.default", remote.get("default")))
+    named = remote.get("remote_state_data_source") or {}
+    targets += [(f"terraform.encryption.remote_state_data_sources.{n}", t) for n, t in sorted(named.items())]
+    while targets:
+        where, target = targets.pop(0)
+        if isinstance(target, Mapping):
+            yield where, "method", target.get("method")
+            targets.append((f"{where}.fallback", target.get("fallback")))
+
+
+def static_references(config: PlatformConfig, name: str, stack: Stack) -> Iterator[Finding]:
+    """depends_on, replace_triggered_by and encryption methods hold bare addresses, never "${...}"."""
+    for where, field, value in _static_references(stack):
+        for text in _strings(value):
+            if "${" in text:
+                yield Finding(
+                    "static-reference", name, where,
+                    f"{field} holds {text!r}: OpenTofu wants a bare address there (\"A single static variable "
+                    "reference is required\"); write base.addresses.address(resource), not resource.fqn",
+                )
+
+
 Rule = Callable[[PlatformConfig, str, Stack], Iterator[Finding]]
-RULES: tuple[Rule, ...] = (no_bitnami, no_managed_database, helm_pinned, images_pinned, block_storage_only, waf_body_limits)
+RULES: tuple[Rule, ...] = (
+    no_bitnami, no_managed_database, helm_pinned, images_pinned, block_storage_only, waf_body_limits,
+    static_references,
+)
 
 
 def check_stack(config: PlatformConfig, name: str, stack: Stack, rules: Sequence[Rule] = RULES) -> list[Finding]:

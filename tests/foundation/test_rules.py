@@ -18,6 +18,7 @@ from platform_constructs.rules import (
     images_pinned,
     no_bitnami,
     no_managed_database,
+    static_references,
     unwaived,
 )
 
@@ -134,6 +135,42 @@ def test_pvcs_only_on_the_env_block_class(dev):
     assert [f.resource for f in block_storage_only(dev, "dev-data", _stack({"helm_release": {"r": values}}))] == [
         "helm_release.r"
     ]
+
+
+def test_static_references_refuse_interpolations_naming_the_resource(dev):
+    """depends_on / replace_triggered_by / encryption methods with "${...}" are refused at synth time
+    (tofu init rejects them: "A single static variable reference is required"); bare addresses pass."""
+    pvc = "kubernetes_persistent_volume_claim_v1.dumps"
+    bare = {"depends_on": [pvc], "lifecycle": {"replace_triggered_by": ["terraform_data.inputs"]}}
+    method = "method.aes_gcm.default"
+    good = {
+        "resource": {"kubernetes_stateful_set_v1": {"db": bare}},
+        "data": {"kubernetes_secret_v1": {"s": {"depends_on": [pvc]}}},
+        "output": {"o": {"value": "${var.x}", "depends_on": [pvc]}},
+        "terraform": {"encryption": {"state": {"method": method, "fallback": {"method": method}}, "plan": {"method": method}}},
+    }
+    assert list(static_references(dev, "dev-data", good)) == []
+
+    bad = copy.deepcopy(good)
+    bad["resource"]["kubernetes_stateful_set_v1"]["db"]["depends_on"] = [f"${{{pvc}}}"]
+    bad["resource"]["kubernetes_stateful_set_v1"]["db"]["lifecycle"]["replace_triggered_by"] = ["${terraform_data.i}"]
+    bad["data"]["kubernetes_secret_v1"]["s"]["depends_on"] = [f"${{{pvc}}}"]
+    bad["output"]["o"]["depends_on"] = [f"${{{pvc}}}"]
+    encryption = bad["terraform"]["encryption"]
+    encryption["state"]["fallback"]["method"] = f"${{{method}}}"
+    encryption["plan"]["method"] = f"${{{method}}}"
+    encryption["remote_state_data_sources"] = {"remote_state_data_source": {"other": {"method": f"${{{method}}}"}}}
+    found = {(f.resource, f.message.split(" holds ")[0]) for f in static_references(dev, "dev-data", bad)}
+    assert found == {
+        ("kubernetes_stateful_set_v1.db", "depends_on"),
+        ("kubernetes_stateful_set_v1.db", "lifecycle.replace_triggered_by"),
+        ("data.kubernetes_secret_v1.s", "depends_on"),
+        ("output.o", "depends_on"),
+        ("terraform.encryption.state.fallback", "method"),
+        ("terraform.encryption.plan", "method"),
+        ("terraform.encryption.remote_state_data_sources.other", "method"),
+    }
+    assert all("base.addresses.address" in f.message for f in static_references(dev, "dev-data", bad))
 
 
 def test_waivers_cover_findings_and_stale_waivers_are_reported():

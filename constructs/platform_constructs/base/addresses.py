@@ -7,7 +7,8 @@ an interpolation (``"${kubernetes_secret_v1.x}"``, what ``resource.fqn`` and a r
 static variable reference is required" (opentofu/opentofu v1.12.6 internal/configs/depends_on.go:
 ``hcl.AbsTraversalForExpr``; internal/configs/resource.go ``decodeReplaceTriggeredBy``:
 ``hcl2shim.ConvertJSONExpressionToHCL`` parses the string as a native expression, where ``$`` is
-an invalid character). ``tests/opentofu`` runs tofu over every stack.
+an invalid character). The synth-time rule ``rules.static_references`` refuses any ``${`` there;
+``tests/opentofu`` runs tofu over every stack.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from constructs import Construct
 
 from envs import PlatformConfig
 from envs.sections.data import EngineConfig
+from platform_constructs.base.addresses import address
 from platform_constructs.base.labels import COMPONENT_LABEL, NAME_LABEL, workload_labels
 from platform_constructs.base.network import allow_from_namespaces
 from platform_constructs.base.stack import LayerStack
@@ -198,7 +199,7 @@ class DatabaseEngine(Construct):
         )
         # The data itself: OpenTofu must never plan its destruction (remove this line on purpose first).
         self.stateful_set.add_override("lifecycle.prevent_destroy", True)
-        self.stateful_set.depends_on = [self.dumps_pvc.fqn]
+        self.stateful_set.depends_on = [address(self.dumps_pvc)]
 
         # Only namespaces of enabled apps that declared a database on this engine may connect.
         app_namespaces = sorted({db.namespace for db in enabled_databases(config, engine)})
