@@ -7,6 +7,7 @@ uses that mirror's CLI config, so nothing goes to the network.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -22,13 +23,36 @@ INSTALLER = REPO / "scripts" / "install-opentofu.sh"
 PROBE = "terraform_data.encryption_probe"
 
 
-def opentofu_setup() -> dict[str, Any]:
-    """What the installer found or built for the current pins; fails with the fix when it never ran."""
+@functools.cache
+def _installed() -> str:
     res = subprocess.run([str(INSTALLER), "--print"], cwd=REPO, capture_output=True, text=True, timeout=60)
     if res.returncode != 0:
         raise AssertionError(f"OpenTofu is not set up: {res.stderr.strip()}\n"
                              "run scripts/setup.sh --with-opentofu (make test does)")
-    return json.loads(res.stdout)
+    return res.stdout
+
+
+def opentofu_setup() -> dict[str, Any]:
+    """What the installer found or built for the current pins; fails with the fix when it never ran.
+
+    The one way every test finds OpenTofu (tests/opentofu, and tofu_expr for tests/secrets): the
+    tofu of the set-up `make test` runs, never a second lookup on PATH that CI could miss.
+    """
+    return json.loads(_installed())
+
+
+def tofu_binary() -> str:
+    """The set-up's tofu; fails (never skips) with the fix when the set-up did not run."""
+    return opentofu_setup()["tofu"]
+
+
+@functools.cache
+def tofu_installed() -> bool:
+    try:
+        _installed()
+    except AssertionError:
+        return False
+    return True
 
 
 def tofu_env(setup: dict[str, Any], **extra: str) -> dict[str, str]:

@@ -1,7 +1,8 @@
-"""Evaluate a string of the synthesized JSON the way OpenTofu does: with the real ``tofu`` when one
-is on PATH (or in $TOFU), else with a small written model of the few things our secret encodings
-use. Both are behind ``evaluate(templates, variables)``; ``test_secret_catalog.py`` checks that the
-model and the real tool agree whenever a tofu binary is there.
+"""Evaluate a string of the synthesized JSON the way OpenTofu does: with the real ``tofu`` of the
+set-up (``support.opentofu.tofu_binary``: what ``make test`` installs, found the way tests/opentofu
+finds it), else with a small written model of the few things our secret encodings use. Both are
+behind ``evaluate(templates, variables)``; ``test_secret_catalog.py`` checks that the model and the
+real tool agree (it fails, never skips, when the set-up has no tofu).
 
 The model, fact by fact (OpenTofu v1.10.10 unless said otherwise):
 * A JSON string is a template (HCL JSON syntax, hashicorp/hcl json/spec.md "Template
@@ -26,12 +27,13 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
+
+from support.opentofu import tofu_binary, tofu_installed
 
 
 class ModelLimit(NotImplementedError):
@@ -181,24 +183,10 @@ def _quiet_env(home: Path) -> dict[str, str]:
             "CHECKPOINT_DISABLE": "1", "TF_CLI_CONFIG_FILE": str(config)}
 
 
-def tofu_binary() -> str | None:
-    found = os.environ.get("TOFU") or shutil.which("tofu")
-    if not found:
-        return None
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = subprocess.run([found, "version"], capture_output=True, text=True, timeout=30,
-                                 env=_quiet_env(Path(tmp))).stdout
-    except OSError:
-        return None
-    return found if re.search(r"^OpenTofu v\d", out, re.MULTILINE) else None
-
-
 def real_tofu(templates: Mapping[str, str], variables: Mapping[str, str]) -> dict[str, object]:
     """Values of ``templates`` (output name → JSON string) computed by ``tofu apply`` in a scratch
     root module with no provider; the variables are plain (not sensitive) strings."""
     tofu = tofu_binary()
-    assert tofu, "no OpenTofu binary (PATH or $TOFU)"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "main.tf.json").write_text(json.dumps({
@@ -219,7 +207,7 @@ def real_tofu(templates: Mapping[str, str], variables: Mapping[str, str]) -> dic
 
 def evaluate(templates: Mapping[str, str], variables: Mapping[str, str]) -> dict[str, str]:
     """Real tofu when available, else the model (same answers: see test_secret_catalog.py)."""
-    if tofu_binary():
+    if tofu_installed():
         return {k: str(v) for k, v in real_tofu(templates, variables).items()}
     return {name: model(template, variables) for name, template in templates.items()}
 
