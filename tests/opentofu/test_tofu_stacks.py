@@ -7,9 +7,9 @@ Variants: the committed config of each env, and the same with EVERY optional app
   references resolve, and every resource matches its provider's schema (no error, no warning).
 * ``tofu test`` with ``mock_provider`` for kubernetes, helm and digitalocean: a plan run and an
   apply run, so OpenTofu itself evaluates the expressions, variable validations, conditions and
-  ``replace_triggered_by`` with the test secrets set (mocked providers compose the computed values;
-  the test's own clean-up destroys what it applied, so ``prevent_destroy`` is switched off in an
-  override file of the test copy only).
+  ``replace_triggered_by`` with each secret's catalog example value (mocked providers compose the
+  computed values; the test's own clean-up destroys what it applied, so ``prevent_destroy`` is
+  switched off in an override file of the test copy only).
 * State encryption, on one stack per env (every stack carries the same block, checked):
   ``tofu init`` WITH a backend (a local one in the test copy: the
   stack's own is the repo's .state/ or Spaces), then ``tofu apply`` of one probe resource: the state

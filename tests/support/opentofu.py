@@ -8,7 +8,6 @@ uses that mirror's CLI config, so nothing goes to the network.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import shutil
@@ -17,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from platform_constructs import secret_catalog as catalog
 from support.synth import REPO
 
 INSTALLER = REPO / "scripts" / "install-opentofu.sh"
@@ -82,15 +82,12 @@ def parallel(func: Any, items: list[Any]) -> list[Any]:
         return list(pool.map(func, items))
 
 
-def secret_for(name: str) -> str:
-    """A long alphanumeric stand-in value for one secret variable (>= 32 chars, letters and digits)."""
-    digest = hashlib.sha256(f"tofu-test/{name}".encode()).hexdigest()
-    return f"Test{digest[:36]}Z9"
-
-
 def secret_values(stack: dict[str, Any]) -> dict[str, str]:
-    """Every variable of the stack without a default (the secrets the wrapper would provide)."""
-    return {name: secret_for(name) for name, var in stack.get("variable", {}).items() if "default" not in var}
+    """Every variable of the stack without a default (the secrets the wrapper would provide), with
+    its catalog entry's example value: the one value per secret that meets its rules (an
+    uncatalogued variable is a KeyError naming the fix)."""
+    return {name: catalog.lookup(name).example_value()
+            for name, var in stack.get("variable", {}).items() if "default" not in var}
 
 
 def stack_env(stack_name: str) -> str:
@@ -106,7 +103,7 @@ def tftest_hcl(stack_name: str, stack: dict[str, Any]) -> str:
     lines = [f'mock_provider "{p}" {{}}' for p in provider_types(stack)]
     values = {"app_env": stack_env(stack_name), **secret_values(stack)}
     lines.append("variables {")
-    lines += [f"  {name} = {json.dumps(value)}" for name, value in sorted(values.items())]
+    lines += [f"  {name} = {catalog.hcl_string(value)}" for name, value in sorted(values.items())]
     lines.append("}")
     lines += ['run "plan" {', "  command = plan", "}", 'run "apply" {', "  command = apply", "}"]
     return "\n".join(lines) + "\n"
