@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from secrets_kit import Sandbox, make_key
+from support.opentofu import opentofu_setup
 
 WRAPPER = "scripts/tofu-secrets.sh"
 ORDER = {
@@ -59,12 +61,37 @@ def test_init_runs_once_when_dot_terraform_is_missing(encrypted: Sandbox) -> Non
     assert box.run(WRAPPER, "plan").returncode == 0
     assert [c["stack"] for c in commands(box, "init")] == ["dev-infra", "dev-data"], "fresh stack dirs get init"
     assert all(c["args"] == ["init", "-input=false"] for c in commands(box, "init"))
-    assert all(c["secrets"] for c in commands(box, "init")), "init already needs the state passphrase"
+    assert all("state_passphrase" in c["secrets"] for c in commands(box, "init")), "init already needs the passphrase"
     assert box.run(WRAPPER, "--stack", "infra", "plan").returncode == 0
     assert len(commands(box, "init")) == 2, "no second init once .terraform exists"
     assert box.run(WRAPPER, "--stack", "infra", "init", "-upgrade").returncode == 0
     assert commands(box, "init")[-1]["args"] == ["init", "-upgrade"], "an explicit init is not doubled"
     assert len(commands(box, "init")) == 3
+
+
+def test_a_fresh_stack_initializes_with_the_real_opentofu(encrypted: Sandbox, tmp_path: Path) -> None:
+    """The real tofu of the set-up: `tofu init` evaluates the encryption block statically, so it
+    needs var.state_passphrase (opentofu v1.12.6 internal/command/meta_config.go rootModuleCall →
+    collectVariableValues reads *.auto.tfvars.json); the wrapper writes the stack's secrets file
+    before its own init. Control: the same init without that file is refused."""
+    setup = opentofu_setup()
+    realbin = tmp_path / "realbin"
+    realbin.mkdir()
+    (realbin / "tofu").symlink_to(setup["tofu"])
+    box = encrypted
+    stack = box.outdir / "stacks" / "dev-infra"
+    (stack / ".terraform").rmdir()
+    env = {"PATH": f"{realbin}:{box.env['PATH']}", "TF_CLI_CONFIG_FILE": setup["test_cli_config"]}
+    res = box.run(WRAPPER, "--stack", "infra", "validate", "-no-color", env=env)
+    assert res.returncode == 0 and "The configuration is valid" in res.stdout, res.stdout + res.stderr
+    assert "dev-infra has no .terraform: running tofu init" in res.stderr
+    assert box.leftovers() == []
+
+    bare = tmp_path / "bare" / "dev-infra"
+    shutil.copytree(stack, bare, ignore=shutil.ignore_patterns(".terraform*"))
+    refused = subprocess.run([setup["tofu"], "init", "-input=false", "-no-color"], cwd=bare, capture_output=True,
+                             text=True, timeout=120, env={**box.env, **env})
+    assert refused.returncode != 0 and "var.state_passphrase" in refused.stdout + refused.stderr, refused.stderr
 
 
 @pytest.mark.parametrize("flag", [["--stack", "infra"], ["--stack=infra"], ["--stack", "prod-infra"]])
