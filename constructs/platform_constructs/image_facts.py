@@ -102,10 +102,10 @@ _MARIADB = Source(
     _MARIADB_REF,
 )
 # The restore drill (data/scripts/*-drill.sh) starts a scratch server in the pod: every path it and the
-# server write is below SCRATCH_DIR (data dir, socket and lock file, pid file, logs), plus /dev/shm
-# (PostgreSQL dynamic shared memory, the runtime's tmpfs) and, for MariaDB, /tmp (mariadbd's tmpdir:
-# internal temporary tables). Observed with strace -f over tests/data/test_restore_drill.py (the drill
-# as synthesized, on Debian's PostgreSQL 15.18 and MariaDB 10.11.19, HOME unwritable): no other write.
+# server write is below SCRATCH_DIR (data dir, socket and lock file, pid file, logs; MariaDB's tmpdir for
+# temporary tables and index sorts too, not the pod's small /tmp), plus /dev/shm (PostgreSQL dynamic
+# shared memory, the runtime's tmpfs). Observed with strace -f over tests/data/test_restore_drill.py
+# (the drill as synthesized, on Debian's PostgreSQL 15.18 and MariaDB 10.11.19, HOME unwritable).
 _DRILL_PG = Source(
     "postgres/postgres",
     "initdb --pgdata, pg_ctl --log, unix_socket_directories (the socket and its .s.PGSQL.<port>.lock: "
@@ -114,7 +114,7 @@ _DRILL_PG = Source(
 )
 _DRILL_MARIADB = Source(
     "MariaDB/server",
-    "mariadb-install-db --datadir, mariadbd --datadir --socket --pid-file --log-error (tmpdir: /tmp); "
+    "mariadb-install-db --datadir, mariadbd --datadir --socket --tmpdir --pid-file --log-error; "
     "paths set by data/scripts/mariadb-drill.sh",
     "observed on 10.11.19 (strace, above)",
 )
@@ -341,10 +341,10 @@ IMAGE_FACTS: dict[str, ImageFacts] = {
         ),
         ports=(3306,),
         command_writes=(
-            Write("/tmp", "bash here-documents of our init script; the restore drill's scratch server tmpdir", _MARIADB,
+            Write("/tmp", "bash here-documents of our init script", _MARIADB,
                   when="run"),
-            Write("$SCRATCH_DIR", "restore drill: the scratch server's datadir, socket, pid file and logs", _DRILL_MARIADB,
-                  when="run", only_if_set=True),
+            Write("$SCRATCH_DIR", "restore drill: the scratch server's datadir, tmpdir, socket, pid file and logs",
+                  _DRILL_MARIADB, when="run", only_if_set=True),
         ),
         tools=frozenset({"bash", "mariadbd", "mariadb", "mariadb-dump", "mariadb-admin"}),
         tools_source=Source(_MARIADB_DOCKER, "11.8/Dockerfile (11.x ships mariadb* binaries, no mysql* names)", _MARIADB_REF),

@@ -53,15 +53,26 @@ def dump(stacks, engine, dumps: Path) -> Path:
     return latest_set(dumps)
 
 
-def run_drill(stacks, engine, dumps: Path, scratch: Path, **env) -> subprocess.CompletedProcess[str]:
-    """The drill as its CronJob runs it: an unprivileged user, no server credentials at all."""
+def run_drill(stacks, engine, dumps: Path, scratch: Path, *, read_only_tmp: bool = False,
+              **env) -> subprocess.CompletedProcess[str]:
+    """The drill as its CronJob runs it: an unprivileged user, no server credentials at all.
+
+    ``read_only_tmp``: in a mount namespace of its own, /tmp is read-only but for the drill's
+    directory (``scratch``'s parent), so any write the drill or its scratch server makes to /tmp fails.
+    """
     name, server, _, _ = engine
     scratch.mkdir()
     prefix: list[str] = []
+    if read_only_tmp:
+        assert os.geteuid() == 0 and shutil.which("unshare"), "read_only_tmp needs root and unshare (util-linux)"
+        keep = str(scratch.parent)
+        prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                  'mount -o bind,ro /tmp /tmp && mount --bind "$0" "$0" && mount -o remount,bind,rw "$0" && exec "$@"',
+                  keep]
     if os.geteuid() == 0:
         nobody = pwd.getpwnam("nobody")
         os.chown(scratch, nobody.pw_uid, nobody.pw_gid)
-        prefix = ["runuser", "-u", "nobody", "--"]
+        prefix = [*prefix, "runuser", "-u", "nobody", "--"]
     path = server.client_env.get("PATH", os.environ["PATH"])
     full = {"PATH": f"{path}:/usr/sbin:/sbin", "HOME": str(scratch), "DUMP_DIR": str(dumps), "SCRATCH_DIR": str(scratch),
             "LANG": "C.UTF-8", **env}
@@ -78,6 +89,18 @@ def test_drill_restores_the_newest_dumps_into_a_fresh_server(stacks, engine, sha
     recorded = manifest(set_dir)
     assert f"restore drill: OK: set {set_dir.name}" in result.stdout, result.stdout
     assert recorded["canary"] in result.stdout and app in recorded["databases"], result.stdout
+
+
+def test_drill_keeps_temporary_files_on_its_scratch_volume(stacks, engine, shared_dir):
+    """The pod's /tmp is a 64Mi emptyDir (data/drill.py): the scratch server's temporary tables and
+    index sorts of a large restore must go to the scratch volume, sized for the restore. MariaDB's
+    tmpdir defaults to /tmp (mariadbd --help: tmpdir), so the drill sets it for the server and for
+    mariadb-install-db's bootstrap server."""
+    name, _, _, _ = engine
+    dump(stacks, engine, shared_dir / "dumps")
+    result = run_drill(stacks, engine, shared_dir / "dumps", shared_dir / "scratch", read_only_tmp=True)
+    assert result.returncode == 0, f"{name} drill wrote outside its scratch volume:\n{result.stdout}\n{result.stderr}"
+    assert "restore drill: OK" in result.stdout, result.stdout
 
 
 def _broken_copy(set_dir: Path, dumps: Path, edit) -> None:

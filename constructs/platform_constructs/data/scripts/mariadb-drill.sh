@@ -8,13 +8,15 @@ DRILL_ENGINE=mariadb
 read_manifest
 
 me=$(id -un)
-datadir="${SCRATCH_DIR}/data" socket="${SCRATCH_DIR}/mysqld.sock"
-mkdir -p -- "${SCRATCH_DIR}"
-mariadb-install-db --no-defaults --datadir="${datadir}" --user="${me}" --skip-test-db \
+datadir="${SCRATCH_DIR}/data" socket="${SCRATCH_DIR}/mysqld.sock" tmpdir="${SCRATCH_DIR}/tmp"
+# tmpdir on the scratch volume: a restore sorts index keys and builds temporary tables there
+# (innodb_tmpdir defaults to tmpdir), which the pod's small /tmp could not hold for a large dump.
+mkdir -p -- "${SCRATCH_DIR}" "${tmpdir}"
+mariadb-install-db --no-defaults --datadir="${datadir}" --tmpdir="${tmpdir}" --user="${me}" --skip-test-db \
   --auth-root-authentication-method=socket >"${SCRATCH_DIR}/install.log" 2>&1 ||
   fail "mariadb-install-db of the scratch server: $(cat "${SCRATCH_DIR}/install.log")"
 mariadbd --no-defaults --datadir="${datadir}" --socket="${socket}" --skip-networking --user="${me}" \
-  --pid-file="${SCRATCH_DIR}/mariadbd.pid" --log-error="${SCRATCH_DIR}/server.log" \
+  --tmpdir="${tmpdir}" --pid-file="${SCRATCH_DIR}/mariadbd.pid" --log-error="${SCRATCH_DIR}/server.log" \
   --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 &
 server=$!
 trap 'kill "${server}" 2>/dev/null || true; wait "${server}" 2>/dev/null || true' EXIT
