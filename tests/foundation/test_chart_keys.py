@@ -29,6 +29,7 @@ from platform_constructs.chart_keys import (
     release_chart,
     release_problems,
     render_key,
+    set_name_key,
     value_paths,
 )
 from platform_constructs.data.init_jobs import CHART_DIR as INIT_CHART_DIR
@@ -161,6 +162,26 @@ def test_a_key_the_chart_does_not_read_is_named():
         "stack: helm_release.demo: demo 1.0.0 reads no key image.flavour",
         "stack: helm_release.demo: demo 1.0.0 reads no key ports.web.expose",
     ]
+
+
+def test_set_names_are_held_to_the_record_like_values_keys():
+    """set/set_sensitive/set_list bypass ``values``: their names are keys the chart must read too."""
+    record = _record("1.0.0", "image.tag", "passwordsDigest.**", "hosts[].name", '"a.b".c')
+    body = {**BODY, "set": [{"name": "image.tag", "value": "1"}, {"name": "image.flavour", "value": "x"}],
+            "set_sensitive": [{"name": "passwordsDigest.n8n", "value": "${sha256(var.p)}"}],
+            "set_list": [{"name": "hosts[0].name", "value": ["a"]}, {"name": "a\\.b.c", "value": ["v"]}]}
+    assert release_problems("s: helm_release.demo", body, [], {"demo": record}) == [
+        "s: helm_release.demo: demo 1.0.0 reads no key image.flavour"
+    ]
+
+
+def test_set_names_parse_as_helm_does():
+    assert set_name_key("a.b[2].c") == ("a", "b", "[]", "c")
+    assert set_name_key("ingress.annotations.nginx\\.ingress\\.kubernetes\\.io/proxy-body-size") == (
+        "ingress", "annotations", "nginx.ingress.kubernetes.io/proxy-body-size")
+    for bad, message in (("a=b", "escape it"), ("a[x]", "not a number"), ("", "names no key")):
+        with pytest.raises(ValueError, match=message):
+            set_name_key(bad)
 
 
 def test_a_record_of_another_version_fails():

@@ -57,6 +57,50 @@ def parse_key(text: str) -> Key:
     return tuple(segments)
 
 
+def set_name_key(name: str) -> Key:
+    """The key path of a helm_release ``set``/``set_sensitive``/``set_list`` name, as Helm parses it: a
+    key ends at ``.`` or ``[``, a backslash takes the next character literally, ``[N]`` is a list
+    item (helm/helm pkg/strvals/parser.go ``key``, ``keyIndex``, ``runesUntil``, read at 020e4d2b;
+    the provider parses each entry as ``name=value`` with it)."""
+    segments: list[str] = []
+    current: list[str] = []
+    chars = iter(name)
+    for char in chars:
+        if char == "\\":
+            current.append(next(chars, ""))
+        elif char == ".":
+            if current:
+                segments.append("".join(current))
+            current = []
+        elif char == "[":
+            if current:
+                segments.append("".join(current))
+            current = []
+            index = ""
+            for digit in chars:
+                if digit == "]":
+                    break
+                index += digit
+            if not index.isdigit():
+                raise ValueError(f"set name {name!r}: list index {index!r} is not a number")
+            segments.append(ITEM)
+        elif char in "=,":
+            raise ValueError(f"set name {name!r}: {char!r} ends a key in Helm's parser; escape it with a backslash")
+        else:
+            current.append(char)
+    if current:
+        segments.append("".join(current))
+    if not segments:
+        raise ValueError(f"set name {name!r} names no key")
+    return tuple(segments)
+
+
+def set_keys(body: Mapping[str, Any]) -> list[Key]:
+    """The key paths a helm_release sets outside ``values``: ``set``, ``set_sensitive``, ``set_list``."""
+    return [set_name_key(entry["name"]) for block in ("set", "set_sensitive", "set_list")
+            for entry in body.get(block) or ()]
+
+
 def render_key(key: Key) -> str:
     """Inverse of ``parse_key``."""
     parts: list[str] = []
@@ -152,12 +196,9 @@ def release_problems(address: str, body: Mapping[str, Any], values: list[Any], k
             f"{address}: chart {chart} is pinned at {version} but its key record was read from {record.version}; "
             "regenerate it with scripts/chart_keys.py"
         ]
-    return [
-        f"{address}: {record.chart} {version} reads no key {render_key(path)}"
-        for document in values
-        for path in sorted(set(value_paths(document)))
-        if not record.reads(path)
-    ]
+    paths = {path for document in values for path in value_paths(document)} | set(set_keys(body))
+    return [f"{address}: {record.chart} {version} reads no key {render_key(path)}"
+            for path in sorted(paths) if not record.reads(path)]
 
 
 def content_digest(chart: Path) -> str:
