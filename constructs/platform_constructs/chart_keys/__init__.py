@@ -60,8 +60,9 @@ def parse_key(text: str) -> Key:
 def set_name_key(name: str) -> Key:
     """The key path of a helm_release ``set``/``set_sensitive``/``set_list`` name, as Helm parses it: a
     key ends at ``.`` or ``[``, a backslash takes the next character literally, ``[N]`` is a list
-    item (helm/helm pkg/strvals/parser.go ``key``, ``keyIndex``, ``runesUntil``, read at 020e4d2b;
-    the provider parses each entry as ``name=value`` with it)."""
+    item (helm/helm pkg/strvals/parser.go ``key``, ``keyIndex``, ``runesUntil``, read at 020e4d2b).
+    The helm provider v3 hands each entry to it as ``name=value`` (terraform-provider-helm
+    helm/resource_helm_release.go ``getValue``: ``strvals.ParseInto(fmt.Sprintf("%s=%s", name, value))``)."""
     segments: list[str] = []
     current: list[str] = []
     chars = iter(name)
